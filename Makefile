@@ -1,0 +1,21 @@
+# sesame's build and test entry points. `make test` is the test command the
+# README names and .ci/run calls.
+
+GO ?= go
+IAMSIM := internal/iam/testdata/iamsim
+
+.PHONY: build test testdeps bench-iam
+
+build:
+	$(GO) build -o sesame ./cmd/sesame
+
+# testdeps installs what the tests need beyond Go modules: the npm package
+# the IAM differential test runs as its oracle (tests only, never shipped).
+testdeps:
+	@if command -v npm >/dev/null 2>&1 && [ -f $(IAMSIM)/package.json ]; then \
+		npm ci --prefix $(IAMSIM) --no-audit --no-fund --loglevel=error; \
+	fi
+
+test: testdeps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
