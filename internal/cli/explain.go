@@ -8,7 +8,7 @@ import (
 
 func newExplainCmd() *cobra.Command {
 	return &cobra.Command{
-		Use: "explain",
+		Use:  "explain",
 		RunE: func(*cobra.Command, []string) error { return errors.New("not built yet") },
 	}
 }

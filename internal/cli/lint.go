@@ -8,7 +8,7 @@ import (
 
 func newLintCmd() *cobra.Command {
 	return &cobra.Command{
-		Use: "lint FILE...",
+		Use:  "lint FILE...",
 		RunE: func(*cobra.Command, []string) error { return errors.New("not built yet") },
 	}
 }

@@ -8,7 +8,7 @@ import (
 
 func newSimulateCustomPolicyCmd() *cobra.Command {
 	return &cobra.Command{
-		Use: "simulate-custom-policy",
+		Use:  "simulate-custom-policy",
 		RunE: func(*cobra.Command, []string) error { return errors.New("not built yet") },
 	}
 }

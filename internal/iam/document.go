@@ -11,13 +11,13 @@ import (
 type Type uint8
 
 const (
-	Identity       Type = iota + 1 // user, group or role policy (inline or managed)
-	Boundary                       // permissions boundary
-	SessionPolicy                  // policy passed to AssumeRole or GetFederationToken
-	ResourceBased                  // policy attached to a resource
-	SCP                            // AWS Organizations service control policy
-	RCP                            // AWS Organizations resource control policy
-	Trust                          // role trust policy
+	Identity      Type = iota + 1 // user, group or role policy (inline or managed)
+	Boundary                      // permissions boundary
+	SessionPolicy                 // policy passed to AssumeRole or GetFederationToken
+	ResourceBased                 // policy attached to a resource
+	SCP                           // AWS Organizations service control policy
+	RCP                           // AWS Organizations resource control policy
+	Trust                         // role trust policy
 )
 
 func (t Type) String() string {

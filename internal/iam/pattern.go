@@ -17,9 +17,9 @@ const (
 )
 
 type piece struct {
-	kind pieceKind
-	text string // literal text, or the lower-cased key of a variable
-	def  string // default value of a variable
+	kind   pieceKind
+	text   string // literal text, or the lower-cased key of a variable
+	def    string // default value of a variable
 	hasDef bool
 }
 
