@@ -1,5 +1,7 @@
 package iam
 
+import "strings"
+
 // Resource is one resource a call touches, with its own keys (tags) and
 // policy.
 type Resource struct {
@@ -85,7 +87,12 @@ func denialReason(action string, r Result) string {
 	}
 	// AWS reports every SCP and RCP denial as explicit.
 	if r.Decision == ExplicitDeny || t == SCP || t == RCP {
-		return "with an explicit deny in a " + policyWords(t)
+		w := policyWords(t)
+		article := "a "
+		if strings.HasPrefix(w, "identity") {
+			article = "an "
+		}
+		return "with an explicit deny in " + article + w
 	}
 	return "because no " + policyWords(t) + " allows the " + action + " action"
 }
