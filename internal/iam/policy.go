@@ -179,3 +179,12 @@ func (p *Policy) ValidateFor(t Type) error {
 }
 
 func lowerASCII(s string) string { return strings.ToLower(s) }
+
+// Allows reports whether this policy alone allows the request: an Allow
+// statement applies and no Deny does. Role trust policies must allow
+// AssumeRole this way, whatever the identity policies say.
+func (p *Policy) Allows(r *Request) bool {
+	e := env{res: r.ResourceContext, req: r.Context}
+	deny, allow, _ := scan(p, r, &e)
+	return deny < 0 && allow >= 0
+}

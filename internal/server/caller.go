@@ -1,0 +1,211 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sesame-sh/sesame/internal/audit"
+	"github.com/sesame-sh/sesame/internal/awsapi"
+	"github.com/sesame-sh/sesame/internal/iam"
+	"github.com/sesame-sh/sesame/internal/sigv4"
+	"github.com/sesame-sh/sesame/internal/store"
+)
+
+// caller is who signed a request: an IAM user (long-term key) or a role
+// session (STS credentials).
+type caller struct {
+	principal   *iam.Principal
+	userID      string // AIDA... or AROA...:session
+	accessKeyID string
+	entity      store.Entity // the user or the role
+	tags        map[string]string
+	session     *sessionToken // role sessions only
+	issuedAt    time.Time
+
+	set *iam.PolicySet // resolved on first use
+}
+
+type tokenKey struct{}
+
+// authenticate verifies the request's signature and finds the caller.
+func (s *Server) authenticate(ctx context.Context, c *call, body []byte) (*sigv4.Result, error) {
+	token := c.r.Header.Get("X-Amz-Security-Token")
+	if token == "" {
+		token = c.r.URL.Query().Get("X-Amz-Security-Token")
+	}
+	r := c.r.WithContext(context.WithValue(ctx, tokenKey{}, token))
+	res, err := s.verifier.Verify(r, body)
+	if err != nil {
+		return nil, sigv4Error(c.proto, err)
+	}
+	c.caller, err = s.loadCaller(ctx, res.AccessKeyID, token)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// lookupKey gives the verifier the secret of an access key: a user's
+// stored key, or for temporary credentials the secret derived from the
+// session token the request carries.
+func (s *Server) lookupKey(ctx context.Context, id string) (sigv4.Credentials, error) {
+	if strings.HasPrefix(id, "ASIA") {
+		token, _ := ctx.Value(tokenKey{}).(string)
+		st, err := s.tokens.open(token)
+		if err != nil || st.AccessKeyID != id {
+			return sigv4.Credentials{}, sigv4.ErrUnknownKey
+		}
+		return sigv4.Credentials{AccessKeyID: id, Secret: s.tokens.secret(id), SessionToken: token, Expires: st.Expires}, nil
+	}
+	k, err := s.cfg.Store.GetAccessKey(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && k.Status != store.AccessKeyActive) {
+		return sigv4.Credentials{}, sigv4.ErrUnknownKey
+	}
+	if err != nil {
+		return sigv4.Credentials{}, err
+	}
+	return sigv4.Credentials{AccessKeyID: k.ID, Secret: k.Secret, Principal: k.UserName}, nil
+}
+
+func (s *Server) loadCaller(ctx context.Context, keyID, token string) (*caller, error) {
+	if strings.HasPrefix(keyID, "ASIA") {
+		st, err := s.tokens.open(token)
+		if err != nil {
+			return nil, awsapi.Errorf(403, "InvalidClientTokenId", "The security token included in the request is invalid.")
+		}
+		role, err := s.cfg.Store.GetRole(ctx, st.RoleName)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, awsapi.Errorf(403, "InvalidClientTokenId", "The security token included in the request is invalid.")
+			}
+			return nil, err
+		}
+		p, err := iam.ParsePrincipal(fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", s.cfg.Partition, s.cfg.Account, role.Name, st.SessionName))
+		if err != nil {
+			return nil, err
+		}
+		tags := tagMap(role.Tags)
+		for k, v := range st.Tags {
+			tags[k] = v // session tags win over the role's
+		}
+		return &caller{principal: p, userID: role.ID + ":" + st.SessionName, accessKeyID: keyID,
+			entity: store.Entity{Kind: store.EntityRole, Name: role.Name}, tags: tags, session: st, issuedAt: st.Issued}, nil
+	}
+	k, err := s.cfg.Store.GetAccessKey(ctx, keyID)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.cfg.Store.GetUser(ctx, k.UserName)
+	if err != nil {
+		return nil, err
+	}
+	p, err := iam.ParsePrincipal(s.userARN(u))
+	if err != nil {
+		return nil, err
+	}
+	return &caller{principal: p, userID: u.ID, accessKeyID: keyID,
+		entity: store.Entity{Kind: store.EntityUser, Name: u.Name}, tags: tagMap(u.Tags)}, nil
+}
+
+func (s *Server) userARN(u store.User) string {
+	return fmt.Sprintf("arn:%s:iam::%s:user%s%s", s.cfg.Partition, s.cfg.Account, pathOf(u.Path), u.Name)
+}
+
+func pathOf(p string) string {
+	if p == "" {
+		return "/"
+	}
+	return p
+}
+
+func tagMap(tags []store.Tag) map[string]string {
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[t.Key] = t.Value
+	}
+	return m
+}
+
+// policySet resolves and compiles the caller's policies once per call.
+func (cl *caller) policySet(ctx context.Context, s *Server) (*iam.PolicySet, error) {
+	if cl.set != nil {
+		return cl.set, nil
+	}
+	ps, err := s.cfg.Store.ResolvePolicies(ctx, cl.entity)
+	if err != nil {
+		return nil, err
+	}
+	set := &iam.PolicySet{}
+	for _, ep := range ps.Policies {
+		name := ep.Name
+		if !ep.Managed {
+			name = fmt.Sprintf("%s/%s inline policy %s", ep.From.Kind, ep.From.Name, ep.Name)
+		}
+		p, err := s.policies.compile(name, iam.Identity, ep.Document)
+		if err != nil {
+			// A stored policy that no longer compiles must not widen
+			// access: it is left out, so it can only deny more.
+			s.log.Error("stored policy does not compile; ignored", "policy", name, "err", err)
+			continue
+		}
+		set.Identity = append(set.Identity, p)
+	}
+	if ps.Boundary != "" {
+		p, err := s.policies.compile(ps.BoundaryName, iam.Boundary, ps.Boundary)
+		if err != nil {
+			return nil, fmt.Errorf("permissions boundary %s: %w", ps.BoundaryName, err)
+		}
+		set.Boundary = p
+	}
+	if cl.session != nil && cl.session.Policy != "" {
+		p, err := s.policies.compile("session policy", iam.SessionPolicy, cl.session.Policy)
+		if err != nil {
+			return nil, fmt.Errorf("session policy: %w", err)
+		}
+		set.Session = p
+	}
+	cl.set = set
+	return set, nil
+}
+
+// requestContext returns the global condition keys of the request, as AWS
+// fills them.
+func (cl *caller) requestContext(c *call) *iam.Context {
+	ctx := &iam.Context{}
+	ctx.SetPrincipal(cl.principal, cl.userID)
+	for k, v := range cl.tags {
+		ctx.Set("aws:PrincipalTag/"+k, v)
+	}
+	now := c.s.cfg.Clock().UTC()
+	ctx.Set("aws:CurrentTime", now.Format(time.RFC3339))
+	ctx.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
+	ctx.Set("aws:SourceIp", c.sourceIP)
+	ctx.Set("aws:SecureTransport", strconv.FormatBool(c.r.TLS != nil))
+	ctx.Set("aws:RequestedRegion", c.s.cfg.Region)
+	ctx.Set("aws:ViaAWSService", "false")
+	if cl.session != nil {
+		ctx.Set("aws:TokenIssueTime", cl.issuedAt.UTC().Format(time.RFC3339))
+		ctx.Set("aws:MultiFactorAuthPresent", "false")
+	}
+	return ctx
+}
+
+// identity is the caller as CloudTrail's userIdentity element.
+func (cl *caller) identity(account string) audit.UserIdentity {
+	id := audit.UserIdentity{Type: "IAMUser", PrincipalID: cl.userID, ARN: cl.principal.ARN, AccountID: account, AccessKeyID: cl.accessKeyID}
+	if cl.entity.Kind == store.EntityUser {
+		id.UserName = cl.entity.Name
+	} else {
+		id.Type = "AssumedRole"
+		id.SessionContext = &audit.SessionContext{
+			SessionIssuer: &audit.SessionIssuer{Type: "Role", PrincipalID: strings.SplitN(cl.userID, ":", 2)[0],
+				ARN: cl.principal.RoleARN, AccountID: account, UserName: cl.entity.Name},
+			Attributes: audit.SessionAttributes{CreationDate: cl.issuedAt.UTC().Format(time.RFC3339), MFAAuthenticated: "false"},
+		}
+	}
+	return id
+}

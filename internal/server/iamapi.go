@@ -1,0 +1,5 @@
+package server
+
+// registerIAM registers the IAM operations (Query protocol).
+func (s *Server) registerIAM() {
+}
