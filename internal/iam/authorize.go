@@ -92,7 +92,12 @@ func denialReason(action string, r Result) string {
 		if strings.HasPrefix(w, "identity") {
 			article = "an "
 		}
-		return "with an explicit deny in " + article + w
+		msg := "with an explicit deny in " + article + w
+		if r.Decision == ExplicitDeny && r.Policy != nil && strings.HasPrefix(r.Policy.Name, "arn:") {
+			// Since 2025 AWS names the denying policy when it has an ARN.
+			msg += ": " + r.Policy.Name
+		}
+		return msg
 	}
 	return "because no " + policyWords(t) + " allows the " + action + " action"
 }

@@ -235,6 +235,7 @@ type grammar struct {
 	typ      Type
 	version  string
 	problems []*Problem
+	sids     map[string]Pos
 }
 
 func (g *grammar) add(pos Pos, path, code, msg string) {
@@ -307,6 +308,7 @@ func (g *grammar) statement(n *node, path string) Statement {
 				continue
 			}
 			s.Sid = m.value.str
+			g.checkSid(m.value, p)
 		case "Effect":
 			if m.value.kind != kindString {
 				g.add(m.value.pos, p, "INVALID_EFFECT", "Effect must be the string Allow or Deny")
@@ -360,8 +362,9 @@ func (g *grammar) statement(n *node, path string) Statement {
 		g.add(n.pos, path, "MISSING_ACTION", "the statement has no Action or NotAction")
 	}
 	needsPrincipal := g.typ == ResourceBased || g.typ == Trust
+	mayPrincipal := needsPrincipal || g.typ == RCP // RCPs name "Principal": "*"
 	switch {
-	case s.HasPrincipal && !needsPrincipal:
+	case s.HasPrincipal && !mayPrincipal:
 		g.add(n.pos, path, "UNSUPPORTED_PRINCIPAL", fmt.Sprintf("a %s cannot have a Principal or NotPrincipal element", g.typ))
 	case !s.HasPrincipal && needsPrincipal:
 		g.add(n.pos, path, "MISSING_PRINCIPAL", fmt.Sprintf("a statement in a %s needs a Principal or NotPrincipal element", g.typ))
@@ -425,6 +428,36 @@ func (g *grammar) checkResource(r Value, path string) {
 	if len(parts) < 6 && g.typ == SCP && !strings.HasSuffix(r.Text, "*") {
 		g.add(r.Pos, path, "MISSING_ARN_FIELD", fmt.Sprintf("invalid resource %q: an ARN has six colon-separated fields", r.Text))
 	}
+}
+
+// iamPolicy reports whether documents of the grammar's type are stored by
+// IAM, which restricts Sids to letters and digits, unique in the policy.
+func (g *grammar) iamPolicy() bool {
+	switch g.typ {
+	case Identity, Boundary, SessionPolicy, Trust:
+		return true
+	}
+	return false
+}
+
+func (g *grammar) checkSid(n *node, path string) {
+	if !g.iamPolicy() || n.str == "" {
+		return
+	}
+	for _, r := range n.str {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			g.add(n.pos, path, "UNSUPPORTED_SID", fmt.Sprintf("invalid Sid %q: an IAM policy's Sid may hold only letters and digits", n.str))
+			return
+		}
+	}
+	if first, dup := g.sids[n.str]; dup {
+		g.add(n.pos, path, "UNIQUE_SIDS_REQUIRED", fmt.Sprintf("duplicate Sid %q (first at line %d, column %d): Sids must be unique in an IAM policy", n.str, first.Line, first.Col))
+		return
+	}
+	if g.sids == nil {
+		g.sids = map[string]Pos{}
+	}
+	g.sids[n.str] = n.pos
 }
 
 func (g *grammar) variables() bool { return g.version == Version2012 }

@@ -145,6 +145,16 @@ func (s *PolicySet) Evaluate(r *Request) Result {
 	}
 
 	// No explicit deny: every guardrail must allow.
+	if r.Principal.Type == PrincipalAnonymous {
+		// Nothing governs an anonymous caller but the resource's side.
+		if !rcpOK {
+			return Result{Decision: ImplicitDeny, Type: RCP}
+		}
+		if resAllow < 0 || resPM == principalNone {
+			return Result{Decision: ImplicitDeny, Type: ResourceBased}
+		}
+		return Result{Decision: Allowed, Type: ResourceBased, Policy: r.ResourcePolicy, Statement: resAllow}
+	}
 	if !scpOK {
 		return Result{Decision: ImplicitDeny, Type: SCP}
 	}
@@ -165,6 +175,13 @@ func (s *PolicySet) Evaluate(r *Request) Result {
 		// A same-account resource policy that names the user or the session
 		// itself is enough on its own.
 		return resGrant
+	}
+	if r.Principal.Type == PrincipalAccount && !cross {
+		// The account's root user is the one exception to the default deny.
+		if idAllow.Policy != nil {
+			return idAllow
+		}
+		return Result{Decision: Allowed, Type: Identity}
 	}
 	granted := idAllow
 	if granted.Policy == nil {

@@ -123,7 +123,7 @@ func (s *statement) applies(r *Request, e *env) (miss, int, principalMatch) {
 			}
 		}
 		if s.notPrinc {
-			if pm != principalNone {
+			if s.notPrincipalExcludes(r.Principal) {
 				return missPrincipal, -1, principalNone
 			}
 			pm = principalOther
@@ -137,6 +137,38 @@ func (s *statement) applies(r *Request, e *env) (miss, int, principalMatch) {
 		}
 	}
 	return missNone, -1, pm
+}
+
+// notPrincipalExcludes reports whether a NotPrincipal list exempts the
+// caller: every identity AWS evaluates for it must be listed (a user: its
+// ARN and its account; a role session: the session ARN, the role ARN and
+// the account; the root user: the account).
+func (s *statement) notPrincipalExcludes(p *Principal) bool {
+	if p == nil {
+		return false
+	}
+	listed := func(want principalMatch, pr *Principal) bool {
+		for i := range s.principals {
+			if s.principals[i].match(pr) == want {
+				return true
+			}
+		}
+		return false
+	}
+	switch p.Type {
+	case PrincipalAccount:
+		return listed(principalAccount, p)
+	case PrincipalUser, PrincipalFederatedUser:
+		return listed(principalDirect, p) && listed(principalAccount, p)
+	case PrincipalAssumedRole:
+		return listed(principalDirect, p) && listed(principalOther, p) && listed(principalAccount, p)
+	}
+	for i := range s.principals {
+		if s.principals[i].match(p) != principalNone {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *statement) matchAction(action string) bool {
