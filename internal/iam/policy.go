@@ -140,11 +140,21 @@ func (s *statement) applies(r *Request, e *env) (miss, int, principalMatch) {
 }
 
 // notPrincipalExcludes reports whether a NotPrincipal list exempts the
-// caller: every identity AWS evaluates for it must be listed (a user: its
+// caller. AWS evaluates several identities for one caller (a user: its
 // ARN and its account; a role session: the session ARN, the role ARN and
-// the account; the root user: the account).
+// the account; the root user: the account). A Deny spares the caller only
+// when every one of them is listed; an Allow leaves it out as soon as one
+// is. Either way the reading that grants less wins.
 func (s *statement) notPrincipalExcludes(p *Principal) bool {
 	if p == nil {
+		return false
+	}
+	if s.effect == Allow {
+		for i := range s.principals {
+			if s.principals[i].match(p) != principalNone {
+				return true
+			}
+		}
 		return false
 	}
 	listed := func(want principalMatch, pr *Principal) bool {
