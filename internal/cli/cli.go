@@ -29,6 +29,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return 0
 	case errors.As(err, &ee):
 		return ee.code
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		return 130
 	default:
 		fmt.Fprintln(stderr, "sesame:", err)
 		return 2
@@ -44,6 +46,6 @@ AWS IAM policies evaluated exactly as AWS does, with every decision explained.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newPolicyCmd(), newIAMCmd())
+	root.AddCommand(newServerCmd(), newPolicyCmd(), newIAMCmd())
 	return root
 }
