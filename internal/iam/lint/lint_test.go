@@ -81,7 +81,7 @@ var lintCases = []struct {
 		want: []string{"WARNING UNIQUE_SIDS_RECOMMENDED Statement[1].Sid"}},
 	{name: "unique sids recommended in SCPs", typ: iam.SCP,
 		policy: policy(`{"Sid": "A", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"}`, `{"Sid": "A", "Effect": "Deny", "Action": "s3:PutObject", "Resource": "*"}`),
-		want: []string{"WARNING UNIQUE_SIDS_RECOMMENDED Statement[1].Sid"}},
+		want:   []string{"WARNING UNIQUE_SIDS_RECOMMENDED Statement[1].Sid"}},
 	{name: "empty array action", policy: policy(`{"Effect": "Allow", "Action": [], "Resource": "*"}`),
 		want: []string{"SUGGESTION EMPTY_ARRAY_ACTION Statement[0].Action"}},
 	{name: "empty array resource", policy: policy(`{"Effect": "Allow", "Action": "s3:GetObject", "Resource": []}`),
