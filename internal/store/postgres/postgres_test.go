@@ -1,0 +1,148 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sesame-sh/sesame/internal/store"
+	"github.com/sesame-sh/sesame/internal/store/storetest"
+)
+
+// envURL names the variable that points the tests at a PostgreSQL
+// database; .ci/postgres starts one and prints its URL.
+const envURL = "SESAME_TEST_POSTGRES_URL"
+
+var testKey = bytes.Repeat([]byte{0x5e}, 32)
+
+// rawDB adds storetest.Raw to a DB.
+type rawDB struct{ *DB }
+
+func (r rawDB) RawSecret(ctx context.Context, id string) ([]byte, error) {
+	var b []byte
+	err := r.pool.QueryRow(ctx, `SELECT secret FROM access_keys WHERE id = $1`, id).Scan(&b)
+	return b, err
+}
+
+func (r rawDB) RawExec(ctx context.Context, query string, args ...any) error {
+	_, err := r.pool.Exec(ctx, rebind(query), args...)
+	return err
+}
+
+func baseURL(tb testing.TB) string {
+	u := os.Getenv(envURL)
+	if u == "" {
+		tb.Skip(envURL + " is not set: skipping the PostgreSQL backend (`bash .ci/postgres start` starts one and prints its URL)")
+	}
+	return u
+}
+
+// schemaURL creates a schema of its own for one test, dropped at its end,
+// and returns a URL whose connections use it.
+func schemaURL(tb testing.TB) string {
+	tb.Helper()
+	base := baseURL(tb)
+	ctx := context.Background()
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "sesame_test_" + hex.EncodeToString(b[:])
+	exec := func(sql string) {
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	exec("CREATE SCHEMA " + schema)
+	tb.Cleanup(func() { exec("DROP SCHEMA " + schema + " CASCADE") })
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func open(tb testing.TB, u string, key []byte) *DB {
+	tb.Helper()
+	db, err := Open(context.Background(), Config{URL: u, SecretKey: key, MaxConns: 4})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+func openTest(tb testing.TB) store.Store {
+	return rawDB{open(tb, schemaURL(tb), testKey)}
+}
+
+func TestStore(t *testing.T) {
+	baseURL(t)
+	storetest.Run(t, openTest)
+}
+
+func BenchmarkStore(b *testing.B) {
+	baseURL(b)
+	storetest.Benchmark(b, openTest)
+}
+
+func TestOpen(t *testing.T) {
+	ctx := t.Context()
+	u := schemaURL(t)
+	// Servers that start together migrate once.
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			db, err := Open(ctx, Config{URL: u, SecretKey: testKey, MaxConns: 2})
+			if err == nil {
+				db.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := open(t, u, testKey)
+	var versions int
+	if err := db.pool.QueryRow(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&versions); err != nil || versions != 1 {
+		t.Errorf("schema_migrations has %d rows (%v), want 1", versions, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+
+	// A bad URL is refused without echoing it (it may hold a password).
+	_, err := Open(ctx, Config{URL: "postgres://u:hunter2@[bad", SecretKey: testKey})
+	if err == nil || bytes.Contains([]byte(err.Error()), []byte("hunter2")) {
+		t.Errorf("bad URL: %v", err)
+	}
+}
+
+func TestRebind(t *testing.T) {
+	for in, want := range map[string]string{
+		"SELECT 1":                          "SELECT 1",
+		"SELECT ? WHERE a = ? AND b IN (?)": "SELECT $1 WHERE a = $2 AND b IN ($3)",
+	} {
+		if got := rebind(in); got != want {
+			t.Errorf("rebind(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,235 @@
+// Package sqlite is the embedded store backend: one SQLite database file
+// (modernc.org/sqlite, pure Go) in WAL mode, with foreign keys on, a busy
+// timeout, and write transactions that take the write lock when they
+// begin (BEGIN IMMEDIATE), so a read-then-write never has to be retried.
+// The schema is the migrations in migrations/, embedded and applied in
+// one transaction by Open.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/sesame-sh/sesame/internal/store"
+	"github.com/sesame-sh/sesame/internal/store/internal/sqldb"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Config configures Open.
+type Config struct {
+	// Path is the database file, created if missing.
+	Path string
+	// SecretKey is the 32-byte server key that seals secrets at rest.
+	SecretKey []byte
+	// BusyTimeout is how long a statement waits for a lock another
+	// connection holds: 5s when zero.
+	BusyTimeout time.Duration
+	// Rand is the source of nonces: crypto/rand when nil.
+	Rand io.Reader
+	// Now is the clock for records created without a time: time.Now when
+	// nil.
+	Now func() time.Time
+}
+
+type core = sqldb.DB
+
+// DB is a store.Store on SQLite.
+type DB struct {
+	*core
+	db    *sql.DB
+	close sync.Once
+}
+
+var _ store.Store = (*DB)(nil)
+
+var (
+	_ store.Users               = (*DB)(nil)
+	_ store.UserLister          = (*DB)(nil)
+	_ store.UserUpdater         = (*DB)(nil)
+	_ store.Groups              = (*DB)(nil)
+	_ store.GroupLister         = (*DB)(nil)
+	_ store.GroupMembers        = (*DB)(nil)
+	_ store.Roles               = (*DB)(nil)
+	_ store.RoleLister          = (*DB)(nil)
+	_ store.RoleUpdater         = (*DB)(nil)
+	_ store.Policies            = (*DB)(nil)
+	_ store.PolicyLister        = (*DB)(nil)
+	_ store.PolicyVersions      = (*DB)(nil)
+	_ store.PolicyVersionReader = (*DB)(nil)
+	_ store.Attachments         = (*DB)(nil)
+	_ store.Boundaries          = (*DB)(nil)
+	_ store.InlinePolicies      = (*DB)(nil)
+	_ store.InlinePolicyLister  = (*DB)(nil)
+	_ store.PolicyResolver      = (*DB)(nil)
+	_ store.AccessKeys          = (*DB)(nil)
+	_ store.AccessKeyLister     = (*DB)(nil)
+	_ store.AccessKeyUpdater    = (*DB)(nil)
+	_ store.Activations         = (*DB)(nil)
+	_ store.ActivationLister    = (*DB)(nil)
+	_ store.Registrar           = (*DB)(nil)
+	_ store.Nodes               = (*DB)(nil)
+	_ store.NodeLister          = (*DB)(nil)
+	_ store.NodeUpdater         = (*DB)(nil)
+	_ store.Documents           = (*DB)(nil)
+	_ store.DocumentLister      = (*DB)(nil)
+	_ store.DocumentVersions    = (*DB)(nil)
+	_ store.Sessions            = (*DB)(nil)
+	_ store.SessionLister       = (*DB)(nil)
+	_ store.Tags                = (*DB)(nil)
+)
+
+// Open opens (creating if needed) the database at cfg.Path and brings its
+// schema up to date.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	if cfg.Path == "" {
+		return nil, errors.New("sqlite: no path")
+	}
+	if cfg.BusyTimeout <= 0 {
+		cfg.BusyTimeout = 5 * time.Second
+	}
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", cfg.BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+cfg.Path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %v", cfg.Path, err)
+	}
+	db.SetMaxIdleConns(8)
+	b := backend{conn{db}, db}
+	ms, err := sqldb.Migrations(mustSub(migrationFiles, "migrations"))
+	if err == nil {
+		err = sqldb.Migrate(ctx, b, ms, "")
+	}
+	var c *sqldb.DB
+	if err == nil {
+		c, err = sqldb.New(sqldb.Config{
+			Backend:   b,
+			Time:      func(t time.Time) any { return t.UnixMicro() },
+			SecretKey: cfg.SecretKey,
+			Rand:      cfg.Rand,
+			Now:       cfg.Now,
+		})
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
+	}
+	return &DB{core: c, db: db}, nil
+}
+
+// Close closes the database. It is idempotent.
+func (d *DB) Close() error {
+	var err error
+	d.close.Do(func() { err = d.db.Close() })
+	return err
+}
+
+func mustSub(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err) // dir is a literal embedded above
+	}
+	return sub
+}
+
+// querier is a *sql.DB or *sql.Tx.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// conn adapts a querier to sqldb.Conn, classifying constraint errors.
+type conn struct{ q querier }
+
+func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	r, err := c.q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, classify(err)
+	}
+	return r.RowsAffected()
+}
+
+func (c conn) Query(ctx context.Context, query string, args ...any) (sqldb.Rows, error) {
+	r, err := c.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, classify(err)
+	}
+	return rows{r}, nil
+}
+
+func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqldb.Row {
+	return row{c.q.QueryRowContext(ctx, query, args...)}
+}
+
+type rows struct{ r *sql.Rows }
+
+func (r rows) Next() bool             { return r.r.Next() }
+func (r rows) Scan(dest ...any) error { return classify(r.r.Scan(dest...)) }
+func (r rows) Err() error             { return classify(r.r.Err()) }
+func (r rows) Close()                 { r.r.Close() }
+
+type row struct{ r *sql.Row }
+
+func (r row) Scan(dest ...any) error { return classify(r.r.Scan(dest...)) }
+
+// backend is the pool, and runs transactions.
+type backend struct {
+	conn
+	db *sql.DB
+}
+
+func (b backend) InTx(ctx context.Context, fn func(sqldb.Conn) error) error {
+	tx, err := b.db.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(err)
+	}
+	if err := fn(conn{tx}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return classify(tx.Commit())
+}
+
+func (b backend) Close() { b.db.Close() }
+
+// classify turns the driver's constraint errors into *sqldb.Error and
+// sql.ErrNoRows into sqldb.ErrNoRows; other errors pass unchanged, for
+// sqldb to report without their types.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return sqldb.ErrNoRows
+	}
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return &sqldb.Error{Kind: sqldb.Unique, Msg: se.Error()}
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return &sqldb.Error{Kind: sqldb.ForeignKey, Msg: se.Error()}
+	case sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_TRIGGER, sqlite3.SQLITE_CONSTRAINT_NOTNULL:
+		return &sqldb.Error{Kind: sqldb.Check, Msg: se.Error()}
+	}
+	return err
+}
