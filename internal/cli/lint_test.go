@@ -43,7 +43,7 @@ var lintCases = []struct {
 	{"help", []string{"--help"}, "", 0},
 }
 
-func runMain(t *testing.T, args []string, stdin []byte) (code int, stdout, stderr string) {
+func runLintMain(t *testing.T, args []string, stdin []byte) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code = Main(context.Background(), args, bytes.NewReader(stdin), &out, &errOut)
@@ -61,7 +61,7 @@ func TestLintCommand(t *testing.T) {
 				}
 			}
 			args := append([]string{"policy", "lint"}, tc.args...)
-			code, stdout, stderr := runMain(t, args, stdin)
+			code, stdout, stderr := runLintMain(t, args, stdin)
 			if code != tc.code {
 				t.Errorf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
 			}
@@ -74,7 +74,7 @@ func TestLintCommand(t *testing.T) {
 // TestLintJSONShape decodes the JSON output: an array of objects with the
 // file and every field of a finding.
 func TestLintJSONShape(t *testing.T) {
-	code, stdout, _ := runMain(t, []string{"policy", "lint", "--format", "json", lintFile("seed001-broken.json"), lintFile("clean.json")}, nil)
+	code, stdout, _ := runLintMain(t, []string{"policy", "lint", "--format", "json", lintFile("seed001-broken.json"), lintFile("clean.json")}, nil)
 	if code != 1 {
 		t.Fatalf("exit status %d, want 1", code)
 	}
@@ -104,7 +104,7 @@ func TestLintJSONShape(t *testing.T) {
 
 // TestLintStdinOnce: "-" reads standard input, and names it <stdin>.
 func TestLintStdinOnce(t *testing.T) {
-	code, stdout, _ := runMain(t, []string{"policy", "lint", "-"}, []byte(`{"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}`))
+	code, stdout, _ := runLintMain(t, []string{"policy", "lint", "-"}, []byte(`{"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}`))
 	if code != 0 || !strings.HasPrefix(stdout, "<stdin>:1:1: WARNING MISSING_VERSION: ") {
 		t.Errorf("exit %d, output:\n%s", code, stdout)
 	}
