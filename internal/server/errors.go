@@ -31,9 +31,19 @@ const (
 	kDocVersion   = "document version"
 	kSession      = "session"
 	kTagsResource = "resource"
+	// IAM's inline policies by holder, policy versions ("ARN version
+	// vN"), attachments (by policy ARN) and quotas named by AWS's quota
+	// text ("PoliciesPerUser: 10").
+	kUserPolicy    = "user policy"
+	kGroupPolicy   = "group policy"
+	kRolePolicy    = "role policy"
+	kPolicyVersion = "policy version"
+	kAttached      = "attached policy"
+	kQuota         = "quota"
 )
 
-var iamKinds = map[string]bool{kUser: true, kGroup: true, kRole: true, kPolicy: true, kInline: true, kAccessKey: true}
+var iamKinds = map[string]bool{kUser: true, kGroup: true, kRole: true, kPolicy: true, kInline: true, kAccessKey: true,
+	kUserPolicy: true, kGroupPolicy: true, kRolePolicy: true, kPolicyVersion: true, kAttached: true, kQuota: true}
 
 // storeError turns an error from the store about e into AWS's error.
 // Errors that are not the store's kinds become InternalFailure (logged by
@@ -62,9 +72,11 @@ func iamStoreError(err error, e entity) error {
 			return awsapi.Errorf(http.StatusNotFound, "NoSuchEntity", "The role with name %s cannot be found.", e.name)
 		case kGroup:
 			return awsapi.Errorf(http.StatusNotFound, "NoSuchEntity", "The group with name %s cannot be found.", e.name)
-		case kPolicy:
+		case kPolicy, kPolicyVersion:
 			return awsapi.Errorf(http.StatusNotFound, "NoSuchEntity", "Policy %s does not exist or is not attachable.", e.name)
-		case kInline:
+		case kAttached:
+			return awsapi.Errorf(http.StatusNotFound, "NoSuchEntity", "Policy %s was not found.", e.name)
+		case kInline, kUserPolicy, kGroupPolicy, kRolePolicy:
 			return awsapi.Errorf(http.StatusNotFound, "NoSuchEntity", "The %s with name %s cannot be found.", e.kind, e.name)
 		case kAccessKey:
 			return awsapi.Errorf(http.StatusNotFound, "NoSuchEntity", "The Access Key with id %s cannot be found.", e.name)
@@ -83,9 +95,21 @@ func iamStoreError(err error, e entity) error {
 		}
 		return awsapi.Errorf(http.StatusConflict, "EntityAlreadyExists", "%s %s already exists.", e.kind, e.name)
 	case errors.Is(err, store.ErrConflict):
+		switch e.kind {
+		case kPolicy:
+			return awsapi.Errorf(http.StatusConflict, "DeleteConflict", "Cannot delete a policy attached to entities.")
+		case kPolicyVersion:
+			return awsapi.Errorf(http.StatusConflict, "DeleteConflict", "Cannot delete the default version of a policy.")
+		}
 		return awsapi.Errorf(http.StatusConflict, "DeleteConflict", "Cannot delete entity, must remove its dependents first (%s %s).", e.kind, e.name)
 	case errors.Is(err, store.ErrLimitExceeded):
-		return awsapi.Errorf(http.StatusConflict, "LimitExceeded", "Cannot exceed quota for %s.", quotaName(e.kind))
+		switch e.kind {
+		case kPolicyVersion:
+			return awsapi.Errorf(http.StatusConflict, "LimitExceeded", "A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", store.MaxPolicyVersions)
+		case kQuota:
+			return awsapi.Errorf(http.StatusConflict, "LimitExceeded", "Cannot exceed quota for %s", e.name)
+		}
+		return awsapi.Errorf(http.StatusConflict, "LimitExceeded", "Cannot exceed quota for %s", quotaName(e.kind))
 	case errors.Is(err, store.ErrInvalidToken):
 		return awsapi.Errorf(http.StatusBadRequest, "InvalidInput", "Invalid Marker.")
 	}
