@@ -91,6 +91,15 @@ func (s *PolicySet) Explain(r *Request) Explanation {
 			case missCondition:
 				tr.Condition, tr.Reason = conditionReason(&st.conds[ci], &e)
 			}
+			for j := range st.resources {
+				for _, pc := range st.resources[j].res.pieces {
+					if pc.kind == pieceVar && !pc.hasDef {
+						if _, _, ok := e.get(pc.text); !ok {
+							missing[pc.text] = pc.text
+						}
+					}
+				}
+			}
 			if m == missNone || m == missCondition {
 				for j := range st.conds {
 					c := &st.conds[j]
