@@ -19,3 +19,9 @@ testdeps:
 test: testdeps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+# bench-iam times StartSession authorization (target and document) in
+# sesame and in iam-simulate on the same cases in one run, and prints ns/op
+# for each and the ratio. sesame alone: go test -bench BenchmarkStartSession.
+bench-iam: testdeps
+	$(GO) test ./internal/iam/ -run '^TestBenchIAMSimulate$$' -count=1 -v -iamsim.bench=true
