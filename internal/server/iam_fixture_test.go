@@ -3,12 +3,18 @@ package server
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
+
+	"github.com/sesame-sh/sesame/internal/sigv4"
 )
 
 // Policies the IAM tests use.
@@ -74,4 +80,31 @@ func decoded(t *testing.T, s *string) string {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// rawIAM sends a Query request signed by the admin, as no SDK would send
+// it (required members left out, say), and returns the status and body.
+func (ts *testServer) rawIAM(t *testing.T, params url.Values) (int, string) {
+	t.Helper()
+	params.Set("Version", "2010-05-08")
+	body := []byte(params.Encode())
+	r, err := http.NewRequest(http.MethodPost, ts.URL+"/", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	creds := sigv4.Credentials{AccessKeyID: ts.Admin.AccessKeyID, Secret: ts.Admin.SecretAccessKey}
+	if err := sigv4.Sign(r, body, creds, ts.cfg.Region, "iam", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
 }
