@@ -314,7 +314,7 @@ func (s *Server) listPolicyVersions(ctx context.Context, c *call) (any, error) {
 	for i, j := 0, len(vs)-1; i < j; i, j = i+1, j-1 {
 		vs[i], vs[j] = vs[j], vs[i]
 	}
-	items, next, err := pageSlice(vs, func(v store.PolicyVersion) string { return v.Version }, opts)
+	items, next, err := pageSlice(vs, func(v store.PolicyVersion) string { return v.Version }, opts, entity{kPolicy, arn})
 	if err != nil {
 		return nil, err
 	}

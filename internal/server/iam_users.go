@@ -202,6 +202,18 @@ func (s *Server) updateUser(ctx context.Context, c *call) (any, error) {
 	if err := s.authorizeEntity(ctx, c, store.Entity{Kind: store.EntityUser, Name: in.UserName}, nil); err != nil {
 		return nil, err
 	}
+	if in.NewPath != "" || in.NewUserName != "" {
+		// As AWS does, a rename or move needs the permission on the new
+		// name too.
+		cur, err := s.cfg.Store.GetUser(ctx, in.UserName)
+		if err != nil {
+			return nil, storeError(err, entity{kUser, in.UserName})
+		}
+		to := store.User{Name: nameOr(in.NewUserName, cur.Name), Path: nameOr(in.NewPath, cur.Path)}
+		if err := c.authorize(iam.Resource{ARN: s.userARN(to)}); err != nil {
+			return nil, err
+		}
+	}
 	var u store.UserUpdate
 	if in.NewPath != "" {
 		u.NewPath = &in.NewPath
@@ -391,9 +403,8 @@ type listTagsResult struct {
 	listPage
 }
 
-// listEntityTags is ListUserTags and ListRoleTags. A resource has at most
-// 50 tags, so the list is one listPage whatever MaxItems says, unless it is
-// smaller.
+// listEntityTags is ListUserTags and ListRoleTags. The store returns a
+// resource's tags (at most 50) at once; MaxItems and Marker page them.
 func (s *Server) listEntityTags(k store.EntityKind) func(context.Context, *call) (any, error) {
 	return func(ctx context.Context, c *call) (any, error) {
 		e, err := entityOf(c, k)
@@ -411,7 +422,7 @@ func (s *Server) listEntityTags(k store.EntityKind) func(context.Context, *call)
 		if err != nil {
 			return nil, storeError(err, entity{kindOf(k), e.Name})
 		}
-		items, next, err := pageSlice(tags, func(t store.Tag) string { return t.Key }, opts)
+		items, next, err := pageSlice(tags, func(t store.Tag) string { return t.Key }, opts, entity{kindOf(k), e.Name})
 		if err != nil {
 			return nil, err
 		}
@@ -419,9 +430,10 @@ func (s *Server) listEntityTags(k store.EntityKind) func(context.Context, *call)
 	}
 }
 
-// pageSlice pages a short list the store returns whole: the marker is
-// the key of the last item of the previous listPage.
-func pageSlice[T any](items []T, key func(T) string, opts store.ListOptions) ([]T, string, error) {
+// pageSlice pages a short list the store returns whole (the tags or the
+// versions of e): the marker is the key of the last item of the previous
+// page.
+func pageSlice[T any](items []T, key func(T) string, opts store.ListOptions, e entity) ([]T, string, error) {
 	start := 0
 	if opts.Token != "" {
 		start = -1
@@ -432,7 +444,7 @@ func pageSlice[T any](items []T, key func(T) string, opts store.ListOptions) ([]
 			}
 		}
 		if start < 0 {
-			return nil, "", storeError(store.ErrInvalidToken, entity{kQuota, ""})
+			return nil, "", storeError(store.ErrInvalidToken, e)
 		}
 	}
 	limit := opts.Limit

@@ -239,6 +239,23 @@ func TestIAMAccessDenied(t *testing.T) {
 	}
 }
 
+// TestIAMRenameNeedsBothNames checks that UpdateUser is authorized on
+// the user's old and new names, as AWS does.
+func TestIAMRenameNeedsBothNames(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ctx := context.Background()
+	const policy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:UpdateUser","Resource":"arn:aws:iam::*:user/tmp-*"}]}`
+	c := newIAMUser(t, ts, "renamer", policy).IAM
+	must(ts.admin().IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("tmp-a")}))(t)
+	if _, err := c.UpdateUser(ctx, &iam.UpdateUserInput{UserName: aws.String("tmp-a"), NewUserName: aws.String("tmp-b")}); err != nil {
+		t.Fatalf("rename within tmp-*: %v", err)
+	}
+	_, err := c.UpdateUser(ctx, &iam.UpdateUserInput{UserName: aws.String("tmp-b"), NewUserName: aws.String("final")})
+	wantAPIError(t, err, "AccessDenied", "User: arn:aws:iam::123456789012:user/renamer is not authorized to perform: iam:UpdateUser on resource: arn:aws:iam::123456789012:user/final because no identity-based policy allows the iam:UpdateUser action")
+	must(ts.admin().IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("tmp-b")}))(t)
+}
+
 // TestIAMResourceConditions checks that IAM calls carry the entity's tags
 // and the request's tags as condition keys.
 func TestIAMResourceConditions(t *testing.T) {

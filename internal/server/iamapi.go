@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -179,7 +180,7 @@ func (s *Server) policyARN(p store.Policy) string { return s.iamARN("policy", p.
 func (s *Server) policyName(arn string) (string, bool, error) {
 	a, err := iam.ParseARN(arn)
 	if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "policy/") {
-		return "", false, awsapi.Errorf(400, "InvalidInput", "ARN %s is not valid.", arn)
+		return "", false, awsapi.Errorf(http.StatusBadRequest, "InvalidInput", "ARN %s is not valid.", arn)
 	}
 	name := a.Resource[strings.LastIndexByte(a.Resource, '/')+1:]
 	return name, a.Account == s.cfg.Account && a.Partition == s.cfg.Partition && name != "", nil
@@ -319,11 +320,11 @@ func checkIAMTags(tags []tagXML) error {
 		if !tagValuePattern.MatchString(t.Value) {
 			return invalidMember(t.Value, at+".value", `Member must satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]*`)
 		}
-		if k := strings.ToLower(t.Key); seen[k] {
-			return awsapi.Errorf(400, "InvalidInput", "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
-		} else {
-			seen[k] = true
+		k := strings.ToLower(t.Key)
+		if seen[k] {
+			return awsapi.Errorf(http.StatusBadRequest, "InvalidInput", "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
 		}
+		seen[k] = true
 	}
 	return nil
 }
@@ -401,10 +402,10 @@ func checkPolicyDocument(doc, member string, t iam.Type, quota string) (int, err
 		}
 	}
 	if len(kept) > 0 {
-		return 0, awsapi.Errorf(400, "MalformedPolicyDocument", "%s", (&iam.ParseError{Problems: kept}).Error())
+		return 0, awsapi.Errorf(http.StatusBadRequest, "MalformedPolicyDocument", "%s", (&iam.ParseError{Problems: kept}).Error())
 	}
 	if len(problems) > 0 { // only the size quota was exceeded
-		return 0, awsapi.Errorf(409, "LimitExceeded", "%s", quota)
+		return 0, awsapi.Errorf(http.StatusConflict, "LimitExceeded", "%s", quota)
 	}
 	return d.Size, nil
 }
