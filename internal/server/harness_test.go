@@ -35,8 +35,9 @@ type clients struct {
 	SSM *ssm.Client
 }
 
-// newTestServer starts a server; t.Cleanup stops it.
-func newTestServer(t *testing.T) *testServer {
+// newTestServer starts a server; t.Cleanup stops it. opts change the
+// Config before the server is made (account, region, clock...).
+func newTestServer(t *testing.T, opts ...func(*Config)) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -53,7 +54,11 @@ func newTestServer(t *testing.T) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { log.Close() })
-	s, err := New(Config{Store: db, Audit: log, TokenKey: key})
+	cfg := Config{Store: db, Audit: log, TokenKey: key}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,6 +107,7 @@ func (s *Server) Handler() http.Handler {
 		io.WriteString(w, "ok\n")
 	})
 	mux.Handle("GET /metrics", s.metrics)
+	s.mountAgent(mux)
 	mux.HandleFunc("/", s.serveAPI)
 	return mux
 }
