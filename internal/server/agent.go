@@ -190,7 +190,9 @@ func decodeAgentJSON(body []byte, v any) error {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &te):
-			return badAgentRequest("%s must be a %s.", te.Field, te.Type)
+			return badAgentRequest("%s must be a %s.", strings.TrimPrefix(te.Field, "nodeInfo."), te.Type)
+		case errors.Is(err, io.EOF):
+			return badAgentRequest("The request body is empty: send a JSON object.")
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			return badAgentRequest("Unknown member %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
 		}

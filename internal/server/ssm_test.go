@@ -15,6 +15,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sesame-sh/sesame/internal/audit"
 	"github.com/sesame-sh/sesame/internal/awsapi"
 	"github.com/sesame-sh/sesame/internal/store"
 )
@@ -772,5 +773,44 @@ func TestSSMBadInput(t *testing.T) {
 				t.Errorf("the store changed: %+v, then %+v", before, after)
 			}
 		})
+	}
+}
+
+// TestSSMAudit: registrations and SSM calls are audited, denials with
+// their reason, secrets hidden.
+func TestSSMAudit(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ctx := context.Background()
+	actID, code := newActivation(t, ts, 1, nil)
+	n := registerNode(t, ts, actID, code, "", true)
+	u := newSSMUser(t, ts, "nobody")
+	_, err := u.SSM.StartSession(ctx, &ssm.StartSessionInput{Target: aws.String(n.ID)})
+	wantAPIError(t, err, "AccessDeniedException", "")
+	_, err = ts.admin().SSM.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{
+		InstanceInformationFilterList: []ssmtypes.InstanceInformationFilter{{Key: ssmtypes.InstanceInformationFilterKeyInstanceIds, ValueSet: []string{"web1"}}}})
+	wantAPIError(t, err, "InvalidInstanceId", "Instance Id web1 is not valid.")
+
+	var reg, denied *audit.Record
+	for r, err := range audit.Query(ctx, ts.AuditPath, audit.Filter{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch r.EventName {
+		case "RegisterManagedInstance":
+			reg = r
+		case "StartSession":
+			denied = r
+		}
+	}
+	if reg == nil || denied == nil {
+		t.Fatalf("audit records: registration %v, StartSession %v", reg, denied)
+	}
+	if b, _ := json.Marshal(reg); strings.Contains(string(b), code) || !strings.Contains(string(b), n.ID) {
+		t.Errorf("registration record: %s", b)
+	}
+	if denied.ErrorCode != "AccessDeniedException" || denied.AdditionalEventData == nil ||
+		denied.AdditionalEventData.DeniedResource != ts.nodeARN(n.ID) || denied.AdditionalEventData.Reason == "" {
+		t.Errorf("StartSession record: %+v %+v", denied, denied.AdditionalEventData)
 	}
 }

@@ -54,6 +54,9 @@ func checkNodeFilters(fs []nodeFilter, badValue string) error {
 			return awsapi.Errorf(http.StatusBadRequest, "InvalidFilterKey", "The filter key %s is not valid. Valid keys are %s, tag-key and tag:<key>.", f.key, strings.Join(nodeFilterKeys, ", "))
 		}
 		for _, v := range f.values {
+			if f.key == "InstanceIds" && (f.op == "Equal" || f.op == "NotEqual") && !patInstanceID.re.MatchString(v) {
+				return storeError(store.ErrNotFound, entity{kNode, v})
+			}
 			var ok bool
 			switch f.key {
 			case "PingStatus":
