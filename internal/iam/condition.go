@@ -155,11 +155,11 @@ const (
 
 // eval reports whether the condition holds for the request.
 func (c *condition) eval(env *env) (bool, condResult) {
-	vals, multi, present := env.get(c.key)
+	v, present := env.getKey(c.key, c.entry.Key)
 	if c.op.family == famNull {
 		// Null: "true" means the key is absent, "false" that it is present.
 		// An empty multivalued key counts as absent.
-		absent := !present || (multi && len(vals) == 0)
+		absent := !present || (v.multi && len(v.vals) == 0)
 		for i := range c.values {
 			if c.values[i].ok && c.values[i].flag == absent {
 				return true, condMatched
@@ -167,7 +167,7 @@ func (c *condition) eval(env *env) (bool, condResult) {
 		}
 		return false, condNoMatch
 	}
-	if !present || (c.op.set != setNone && len(vals) == 0) {
+	if !present || (c.op.set != setNone && v.multi && len(v.vals) == 0) {
 		switch {
 		case c.op.ifExists:
 			return true, condMatched
@@ -180,29 +180,30 @@ func (c *condition) eval(env *env) (bool, condResult) {
 		}
 		return false, condKeyMissing
 	}
+	if !v.multi {
+		// A single value; under a set operator it is a one-element set.
+		if c.test(v.one, env) {
+			return true, condMatched
+		}
+		return false, condNoMatch
+	}
 	switch c.op.set {
 	case setForAll:
-		for _, v := range vals {
-			if !c.test(v, env) {
+		for _, s := range v.vals {
+			if !c.test(s, env) {
 				return false, condNoMatch
 			}
 		}
 		return true, condMatched
 	case setForAny:
-		for _, v := range vals {
-			if c.test(v, env) {
+		for _, s := range v.vals {
+			if c.test(s, env) {
 				return true, condMatched
 			}
 		}
 		return false, condNoMatch
 	}
-	if multi {
-		return false, condMultiUnqualified
-	}
-	if c.test(vals[0], env) {
-		return true, condMatched
-	}
-	return false, condNoMatch
+	return false, condMultiUnqualified
 }
 
 // test applies the operator to one request value: for a positive operator

@@ -33,14 +33,12 @@
 //   - undocumented in AWS's docs, so no expectation: ForAnyValue with
 //     IfExists on a missing key, Null on an empty list, Principal "*" with
 //     a permissions boundary, NotPrincipal naming only some of the caller's
-//     identities, NotPrincipal with Allow (AWS does not support it);
-//   - pending engine bugs (diffPendingShapes).
+//     identities, NotPrincipal with Allow (AWS does not support it).
 //
 //	go test -run TestDiffIAMSimulate ./internal/iam/                 10,000 cases
 //	go test -run TestDiffIAMSimulate ./internal/iam/ -short          2,000 cases
 //	go test -run TestDiffIAMSimulate ./internal/iam/ -iamsim.seed=7 -iamsim.n=50000
 //	SESAME_IAMSIM_SEED=7 go test -run TestDiffIAMSimulate ./internal/iam/
-//	go test -run TestDiffIAMSimulate ./internal/iam/ -iamsim.pending  shapes waiting on engine fixes
 
 package iam_test
 
@@ -69,24 +67,10 @@ import (
 var (
 	diffSeedFlag = flag.Uint64("iamsim.seed", 0, "seed of TestDiffIAMSimulate's generator (0: $SESAME_IAMSIM_SEED, else the fixed default)")
 	diffNFlag    = flag.Int("iamsim.n", 0, "number of cases TestDiffIAMSimulate generates (0: 10000, 2000 with -short)")
-	diffPending  = flag.Bool("iamsim.pending", false, "TestDiffIAMSimulate also generates the shapes that wait on engine fixes (see diffPendingShapes)")
 )
 
 // diffDefaultSeed is the seed CI uses, so that a failure reproduces.
 const diffDefaultSeed = 20250601
-
-// diffPendingShapes are the shapes the generator leaves out of the default
-// run because sesame disagrees with AWS's documented rule there. Each is an
-// engine bug reported to the engine's owners; -iamsim.pending generates them.
-//
-//   - pending: engine bug: Deny + NotPrincipal in a resource policy for a
-//     principal with a permissions boundary. AWS: "The NotPrincipal element
-//     with a Deny effect will always deny any IAM principal that has a
-//     permissions boundary policy attached, regardless of the values
-//     specified in the NotPrincipal element"
-//     (reference_policies_elements_notprincipal); sesame applies the
-//     NotPrincipal exemption as usual.
-const diffPendingShapes = "resource-policy Deny+NotPrincipal for a principal with a permissions boundary"
 
 // diffShrunk is how many failing cases are shrunk and printed in full.
 const diffShrunk = 3
@@ -191,9 +175,6 @@ func TestDiffIAMSimulate(t *testing.T) {
 			fmt.Fprintf(&b, " %s=%d", f, features[f])
 		}
 		t.Logf("cases with:%s", b.String())
-	}
-	if !*diffPending {
-		t.Logf("left out, pending engine fixes (-iamsim.pending): %s", diffPendingShapes)
 	}
 	for i, c := range failures {
 		if i == diffShrunk {
@@ -1070,9 +1051,6 @@ func diffUnjudgeable(c *diffCase) string {
 			}
 			if !s.NotPrincipal {
 				continue
-			}
-			if c.Boundary != nil && !*diffPending {
-				return "pending: engine bug: resource-policy Deny+NotPrincipal with a permissions boundary"
 			}
 			if n, all := listedIdentities(s.Principal, c.Principal); n > 0 && n < all {
 				// AWS checks several identities of one caller (account,

@@ -93,7 +93,7 @@ func scan(p *Policy, r *Request, e *env) (deny, allow int, pm principalMatch) {
 // identity policy or the resource policy must allow. It never fails: a
 // request it cannot decide is denied.
 func (s *PolicySet) Evaluate(r *Request) Result {
-	e := env{res: r.ResourceContext, req: r.Context}
+	e := env{res: r.ResourceContext, req: r.Context, boundary: s.Boundary != nil}
 	if r.Principal == nil {
 		return Result{Decision: ImplicitDeny, Type: Identity}
 	}

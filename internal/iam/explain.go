@@ -64,7 +64,7 @@ func (s *PolicySet) Explain(r *Request) Explanation {
 	if res.Decision != Allowed {
 		x.DeniedBy = policyWords(res.Type)
 	}
-	e := env{res: r.ResourceContext, req: r.Context}
+	e := env{res: r.ResourceContext, req: r.Context, boundary: s.Boundary != nil}
 	missing := map[string]string{}
 	visit := func(p *Policy) {
 		if p == nil {
@@ -94,7 +94,7 @@ func (s *PolicySet) Explain(r *Request) Explanation {
 			for j := range st.resources {
 				for _, pc := range st.resources[j].res.pieces {
 					if pc.kind == pieceVar && !pc.hasDef {
-						if _, _, ok := e.get(pc.text); !ok {
+						if _, ok := e.get(pc.text); !ok {
 							missing[pc.text] = pc.text
 						}
 					}
@@ -103,13 +103,13 @@ func (s *PolicySet) Explain(r *Request) Explanation {
 			if m == missNone || m == missCondition {
 				for j := range st.conds {
 					c := &st.conds[j]
-					if _, _, ok := e.get(c.key); !ok {
+					if _, ok := e.get(c.key); !ok {
 						missing[c.key] = c.entry.Key
 					}
 					for _, v := range c.values {
 						for _, pc := range v.pat.pieces {
 							if pc.kind == pieceVar {
-								if _, _, ok := e.get(pc.text); !ok {
+								if _, ok := e.get(pc.text); !ok {
 									missing[pc.text] = pc.text
 								}
 							}
@@ -155,7 +155,11 @@ func resourceReason(st *statement, res string) string {
 }
 
 func conditionReason(c *condition, e *env) (*ConditionTrace, string) {
-	vals, _, present := e.get(c.key)
+	v, present := e.get(c.key)
+	var vals []string
+	if present {
+		vals = v.list()
+	}
 	ct := &ConditionTrace{Operator: c.op.name, Key: c.entry.Key, Present: present,
 		RequestValues: append([]string(nil), vals...), Line: c.entry.KeyPos.Line, Column: c.entry.KeyPos.Col}
 	for _, v := range c.values {

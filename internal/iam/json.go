@@ -98,6 +98,8 @@ type jsonParser struct {
 	off      int
 	line     int
 	lineOff  int // offset of the first byte of the current line
+	colOff   int // an offset on the current line whose column is known...
+	col      int // ...and that column, so pos is not quadratic on long lines
 	problems []*Problem
 	size     int // characters that count towards IAM's size quotas
 	depth    int
@@ -108,7 +110,7 @@ const maxJSONDepth = 64
 type stopParse struct{}
 
 func parseJSON(src string) (*node, []*Problem) {
-	p := &jsonParser{src: src, line: 1}
+	p := &jsonParser{src: src, line: 1, col: 1}
 	var root *node
 	func() {
 		defer func() {
@@ -132,7 +134,12 @@ func parseJSON(src string) (*node, []*Problem) {
 }
 
 func (p *jsonParser) pos() Pos {
-	return Pos{Line: p.line, Col: utf8.RuneCountInString(p.src[p.lineOff:p.off]) + 1}
+	if p.colOff < p.lineOff || p.colOff > p.off {
+		p.colOff, p.col = p.lineOff, 1
+	}
+	p.col += utf8.RuneCountInString(p.src[p.colOff:p.off])
+	p.colOff = p.off
+	return Pos{Line: p.line, Col: p.col}
 }
 
 func (p *jsonParser) report(pos Pos, path, msg string) {

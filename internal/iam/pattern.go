@@ -112,8 +112,8 @@ func parseVariable(body string) (piece, bool) {
 // resolve returns the value a variable piece stands for.
 func (pc *piece) resolve(env *env) (string, bool) {
 	if env != nil {
-		if vals, multi, ok := env.get(pc.text); ok && !multi && len(vals) == 1 {
-			return vals[0], true
+		if v, ok := env.get(pc.text); ok && !v.multi {
+			return v.one, true
 		}
 	}
 	if pc.hasDef {
@@ -178,8 +178,19 @@ func prefix(s, text string, fold bool) (int, bool) {
 	if !fold {
 		return len(text), strings.HasPrefix(s, text)
 	}
-	i := 0
-	for _, r := range text {
+	// ASCII fast path: most policy text is ASCII.
+	i, j := 0, 0
+	for j < len(text) && i < len(s) && text[j] < utf8.RuneSelf && s[i] < utf8.RuneSelf {
+		if lowerASCII(text[j]) != lowerASCII(s[i]) {
+			return 0, false
+		}
+		i++
+		j++
+	}
+	if j == len(text) {
+		return i, true
+	}
+	for _, r := range text[j:] {
 		if i >= len(s) {
 			return 0, false
 		}
@@ -190,6 +201,13 @@ func prefix(s, text string, fold bool) (int, bool) {
 		i += w
 	}
 	return i, true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func equal(a, b string, fold bool) bool {

@@ -2,7 +2,6 @@ package iam
 
 import (
 	"fmt"
-	"strings"
 )
 
 // Policy is a compiled policy: parsed once, evaluated many times, never
@@ -123,7 +122,7 @@ func (s *statement) applies(r *Request, e *env) (miss, int, principalMatch) {
 			}
 		}
 		if s.notPrinc {
-			if s.notPrincipalExcludes(r.Principal) {
+			if s.notPrincipalExcludes(r.Principal, e) {
 				return missPrincipal, -1, principalNone
 			}
 			pm = principalOther
@@ -144,9 +143,11 @@ func (s *statement) applies(r *Request, e *env) (miss, int, principalMatch) {
 // ARN and its account; a role session: the session ARN, the role ARN and
 // the account; the root user: the account). A Deny spares the caller only
 // when every one of them is listed; an Allow leaves it out as soon as one
-// is. Either way the reading that grants less wins.
-func (s *statement) notPrincipalExcludes(p *Principal) bool {
-	if p == nil {
+// is. Either way the reading that grants less wins. A Deny never spares a
+// principal that has a permissions boundary (reference_policies_elements_
+// notprincipal: such a Deny "will always deny" it).
+func (s *statement) notPrincipalExcludes(p *Principal, e *env) bool {
+	if p == nil || (s.effect == Deny && e != nil && e.boundary) {
 		return false
 	}
 	if s.effect == Allow {
@@ -219,8 +220,6 @@ func (p *Policy) ValidateFor(t Type) error {
 	}
 	return nil
 }
-
-func lowerASCII(s string) string { return strings.ToLower(s) }
 
 // Allows reports whether this policy alone allows the request: an Allow
 // statement applies and no Deny does. Role trust policies must allow

@@ -86,7 +86,8 @@ func (s *StartSession) Call() (*Call, error) {
 	tctx := &Context{}
 	tctx.SetResourceTags(s.Tags, !strings.Contains(target, ":ecs:"))
 	c := &Call{Principal: s.Principal, Action: "ssm:StartSession", Context: s.Context,
-		Resources: []Resource{{ARN: target, Context: tctx}}}
+		Resources: make([]Resource, 1, 2)}
+	c.Resources[0] = Resource{ARN: target, Context: tctx}
 	doc := s.Document
 	if doc == "" {
 		if s.Check == ExemptDefaultDocument {
