@@ -33,13 +33,18 @@ func (x *Explanation) Fix(action, resource string) string {
 	case policyWords(ResourceBased):
 		return fmt.Sprintf("The resource's policy must allow %s on %s for this principal (cross-account access needs both sides).", action, resource)
 	}
-	// No identity-based policy allows: say what came closest.
-	for _, t := range x.Statements {
-		if t.Effect != "Allow" || t.Applies {
-			continue
-		}
-		switch t.Failed {
-		case "condition":
+	// No identity-based policy allows: say what came closest. A statement
+	// that failed only on a condition matched action and resource, so it
+	// is closer than one that failed on the resource.
+	for _, want := range []string{"condition", "resource"} {
+		for _, t := range x.Statements {
+			if t.Effect != "Allow" || t.Applies || t.Failed != want {
+				continue
+			}
+			if want == "resource" {
+				return fmt.Sprintf("%s of %s allows %s but not on this resource; add %q to its Resource list, or add a statement that allows %s on %s.",
+					label(t), t.Policy, action, resource, action, resource)
+			}
 			c := t.Condition
 			if isResourceTagKey(c.Key) && isDocumentARN(resource) {
 				return fmt.Sprintf("%s of %s puts the session document under the condition %s on %s, but documents carry no such tag, so it never matches the document. Split it: one statement that allows %s on %s with no tag condition, and one for the instances with the condition.",
@@ -50,9 +55,6 @@ func (x *Explanation) Fix(action, resource string) string {
 					label(t), t.Policy, action, c.Key, quoteList(c.PolicyValues), c.Operator, present(c))
 			}
 			return fmt.Sprintf("%s of %s would allow it, but its condition fails: %s.", label(t), t.Policy, t.Reason)
-		case "resource":
-			return fmt.Sprintf("%s of %s allows %s but not on this resource; add %q to its Resource list, or add a statement that allows %s on %s.",
-				label(t), t.Policy, action, resource, action, resource)
 		}
 	}
 	return fmt.Sprintf("No statement allows %s on %s. Add one: {\"Effect\": \"Allow\", \"Action\": \"%s\", \"Resource\": \"%s\"}.", action, resource, action, resource)
