@@ -191,7 +191,13 @@ func runServer(ctx context.Context, stdout, stderr io.Writer, opts serverOptions
 		}
 		awsDir := filepath.Join(opts.DataDir, "aws")
 		fmt.Fprintf(stdout, "sesame: created administrator %s; its access key is in %s (profile sesame). To use it:\n", admin.ARN, filepath.Join(awsDir, "credentials"))
-		fmt.Fprintf(stdout, "  export AWS_SHARED_CREDENTIALS_FILE=%s AWS_CONFIG_FILE=%s\n", filepath.Join(awsDir, "credentials"), filepath.Join(awsDir, "config"))
+		ca := ""
+		if caFile != "" {
+			// AWS_CA_BUNDLE in the environment wins over the profile's
+			// ca_bundle, so the line sets it too.
+			ca = " AWS_CA_BUNDLE=" + caFile
+		}
+		fmt.Fprintf(stdout, "  export AWS_SHARED_CREDENTIALS_FILE=%s AWS_CONFIG_FILE=%s%s\n", filepath.Join(awsDir, "credentials"), filepath.Join(awsDir, "config"), ca)
 		fmt.Fprintf(stdout, "  aws --profile sesame sts get-caller-identity\n")
 	}
 	return srv.Serve(ctx, ln, tlsCfg, func() {
