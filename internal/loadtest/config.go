@@ -1,0 +1,143 @@
+package loadtest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Defaults: the control plane's aim (issue 3) is a p99 under 5 ms at
+// 1,000 requests a second with 10,000 nodes and 1,000 users.
+const (
+	DefaultNodes    = 10000
+	DefaultUsers    = 1000
+	DefaultRate     = 1000
+	DefaultDuration = 10 * time.Second
+	DefaultWarmup   = 3 * time.Second
+)
+
+// Aim is the latency the control plane should keep under at the default
+// rate: the overall p99.
+const Aim = 5 * time.Millisecond
+
+// maxUnrefreshed is how long the measured phases may run without
+// heartbeats: nodes count as Online for 100 s after their last ping, and
+// the seeding's pings must still be fresh at the end.
+const maxUnrefreshed = 80 * time.Second
+
+// Config configures Run. The zero value runs the default benchmark on
+// SQLite with no progress output.
+type Config struct {
+	// Store is "sqlite" (or empty): a new database in a temporary
+	// directory; or a PostgreSQL URL (postgres://...): a new schema in
+	// that database, dropped at the end. The URL may set pgxpool's
+	// options, such as pool_max_conns.
+	Store string
+	// Nodes and Users are the fleet's size: DefaultNodes and
+	// DefaultUsers when zero.
+	Nodes int
+	Users int
+	// Rate is the request rate, per second, of every phase: DefaultRate
+	// when zero.
+	Rate float64
+	// Duration is the length of each measured phase (the /healthz
+	// baseline and the API run); Warmup, of the unmeasured API phase
+	// before them. Defaults DefaultDuration and DefaultWarmup; a
+	// negative Warmup means none.
+	Duration time.Duration
+	Warmup   time.Duration
+	// Mix is the share of each operation in the API phases: DefaultMix
+	// when empty.
+	Mix Mix
+	// Heartbeats makes every node record a ping every 30 s, spread
+	// evenly over the run, through the store, as a real fleet's agents
+	// do (Nodes/30 writes a second). Without them the measured phases
+	// must end within 80 s of the seeding, while its pings hold nodes
+	// Online.
+	Heartbeats bool
+	// Seed makes the fleet's secrets and the request sequence
+	// reproducible: 1 when zero.
+	Seed uint64
+	// Progress receives progress lines (seeding, phases); nil: none.
+	Progress io.Writer
+	// Logger is the server's logger: discarded when nil.
+	Logger *slog.Logger
+	// Profile, if set, is called to start profiling when the measured
+	// API phase starts; the function it returns is called when it ends.
+	Profile func() (stop func())
+}
+
+// Mix is the share of each operation in the API phases, in parts.
+type Mix struct {
+	StartSession                int
+	GetConnectionStatus         int
+	DescribeInstanceInformation int
+}
+
+// DefaultMix is mostly StartSession, the call the aim is about.
+var DefaultMix = Mix{StartSession: 60, GetConnectionStatus: 25, DescribeInstanceInformation: 15}
+
+func (m Mix) total() int {
+	return m.StartSession + m.GetConnectionStatus + m.DescribeInstanceInformation
+}
+
+// postgresURL reports whether s names a PostgreSQL database.
+func postgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// checkAndSetDefaults validates c and fills its defaults.
+func (c *Config) checkAndSetDefaults() error {
+	if c.Store == "" {
+		c.Store = "sqlite"
+	}
+	if c.Store != "sqlite" && !postgresURL(c.Store) {
+		return fmt.Errorf("loadtest: store %q: expected sqlite or a postgres:// URL", c.Store)
+	}
+	if c.Nodes == 0 {
+		c.Nodes = DefaultNodes
+	}
+	if c.Users == 0 {
+		c.Users = DefaultUsers
+	}
+	if c.Rate == 0 {
+		c.Rate = DefaultRate
+	}
+	if c.Duration == 0 {
+		c.Duration = DefaultDuration
+	}
+	switch {
+	case c.Warmup == 0:
+		c.Warmup = DefaultWarmup
+	case c.Warmup < 0:
+		c.Warmup = 0
+	}
+	if c.Mix == (Mix{}) {
+		c.Mix = DefaultMix
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	if c.Progress == nil {
+		c.Progress = io.Discard
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case c.Nodes < 1 || c.Users < 1:
+		return errors.New("loadtest: nodes and users must be at least 1")
+	case c.Rate < 0 || c.Rate > 1e6:
+		return fmt.Errorf("loadtest: rate %g: must be between 0 and 1,000,000 a second", c.Rate)
+	case c.Duration < 0:
+		return errors.New("loadtest: duration must be positive")
+	case c.Mix.StartSession < 0 || c.Mix.GetConnectionStatus < 0 || c.Mix.DescribeInstanceInformation < 0:
+		return errors.New("loadtest: mix: shares must not be negative")
+	case !c.Heartbeats && c.Warmup+2*c.Duration > maxUnrefreshed:
+		return fmt.Errorf("loadtest: warm-up plus two phases of %v outlast the seeded pings (%v): turn heartbeats on", c.Duration, maxUnrefreshed)
+	}
+	return nil
+}

@@ -1,0 +1,269 @@
+package loadtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is the outcome of a run. Latencies are in milliseconds.
+type Report struct {
+	Store      string  `json:"store"` // sqlite or postgres
+	Nodes      int     `json:"nodes"`
+	Users      int     `json:"users"`
+	Rate       float64 `json:"rate"` // requested, per second
+	DurationS  float64 `json:"duration_s"`
+	WarmupS    float64 `json:"warmup_s"`
+	Heartbeats bool    `json:"heartbeats"`
+	Seed       uint64  `json:"seed"`
+	SeedS      float64 `json:"seed_s"` // how long seeding took
+	CPUs       int     `json:"cpus"`
+
+	// Ops are the API phase's operations, then "all" of them.
+	Ops []Op `json:"ops"`
+	// Healthz is the baseline phase: the same generator at the same rate
+	// against GET /healthz.
+	Healthz Op `json:"healthz"`
+	// Engine is the policy engine alone deciding the API phase's
+	// StartSession calls, in-process.
+	Engine Op `json:"engine"`
+	// Pings and PingErrors count the heartbeats recorded during the run.
+	Pings      int `json:"pings,omitempty"`
+	PingErrors int `json:"ping_errors,omitempty"`
+
+	// AimMet says whether the overall p99 is under Aim (5 ms); it is
+	// only meaningful at the default rate and fleet.
+	AimMet bool `json:"aim_met"`
+	// Problems lists what went wrong, as opposed to how fast it was:
+	// requests not answered, answers that contradict the policies,
+	// errors. A sound run has none.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Op is what one operation measured.
+type Op struct {
+	Name     string  `json:"name"`
+	Requests int     `json:"requests"`
+	Answered int     `json:"answered"`
+	Rate     float64 `json:"rate"` // achieved: answered per second
+	Latency  Latency `json:"latency_ms"`
+	// SendLag is how late the generator sent requests after their due
+	// time: large values mean the load generator, not the server, fell
+	// behind (both share the machine).
+	SendLag Latency `json:"send_lag_ms"`
+	// Allowed (200) and Denied (AccessDeniedException) answers, and how
+	// many of each the fleet's policies imply.
+	Allowed         int `json:"allowed"`
+	Denied          int `json:"denied"`
+	ExpectedAllowed int `json:"expected_allowed"`
+	ExpectedDenied  int `json:"expected_denied"`
+	// Mismatched counts answers that contradict the policies.
+	Mismatched   int    `json:"mismatched"`
+	LastMismatch string `json:"last_mismatch,omitempty"`
+	// Errors counts other answers by AWS error code, and TransportError
+	// for requests that got no answer.
+	Errors map[string]int `json:"errors,omitempty"`
+	// CPUPerRequest is the CPU time, in microseconds, the whole process
+	// (server, generator, and SQLite when it is the store) used during
+	// the phase, over the requests answered: set for whole phases only.
+	// PostgreSQL's own CPU time is not in it.
+	CPUPerRequest float64 `json:"cpu_us_per_request,omitempty"`
+	// LoadAverage is the machine's one-minute load average when the
+	// phase started (whole phases only): what else ran.
+	LoadAverage float64 `json:"load_average,omitempty"`
+	// VsHealthz and VsEngine are this latency over the baselines' (same
+	// percentile).
+	VsHealthz *Ratio `json:"vs_healthz,omitempty"`
+	VsEngine  *Ratio `json:"vs_engine,omitempty"`
+}
+
+// Latency holds percentiles in milliseconds.
+type Latency struct {
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p99_9"`
+	Max  float64 `json:"max"`
+	Mean float64 `json:"mean"`
+}
+
+// Ratio is one latency over a baseline's, at p50 and p99.
+type Ratio struct {
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func latencyOf(h *Histogram) Latency {
+	return Latency{P50: ms(h.Quantile(0.5)), P90: ms(h.Quantile(0.9)), P99: ms(h.Quantile(0.99)),
+		P999: ms(h.Quantile(0.999)), Max: ms(h.Max()), Mean: ms(h.Mean())}
+}
+
+func ratio(a, b Latency) *Ratio {
+	div := func(x, y float64) float64 {
+		if y == 0 {
+			return 0
+		}
+		return x / y
+	}
+	return &Ratio{P50: div(a.P50, b.P50), P99: div(a.P99, b.P99)}
+}
+
+// opReport summarizes s; elapsed is the phase's length for the rate.
+func opReport(name string, s *opStats, elapsed time.Duration) Op {
+	o := Op{Name: name, Requests: s.requests, Answered: s.answered, Latency: latencyOf(&s.latency),
+		SendLag: latencyOf(&s.sendLag), Allowed: s.allowed, Denied: s.denied,
+		ExpectedAllowed: s.wantAllowed, ExpectedDenied: s.wantDenied, Mismatched: s.mismatched,
+		LastMismatch: s.lastMismatch, Errors: s.errors}
+	if elapsed > 0 {
+		o.Rate = float64(s.answered) / elapsed.Seconds()
+	}
+	if len(o.Errors) == 0 {
+		o.Errors = nil
+	}
+	return o
+}
+
+// phaseReport summarizes a whole phase under name.
+func (p *phaseStats) report(name string) Op {
+	o := opReport(name, p.merged(), p.elapsed)
+	if o.Answered > 0 {
+		o.CPUPerRequest = float64(p.cpu/time.Microsecond) / float64(o.Answered)
+	}
+	o.LoadAverage = p.load
+	return o
+}
+
+// merged adds up every operation of a phase.
+func (p *phaseStats) merged() *opStats {
+	all := &opStats{errors: map[string]int{}}
+	for _, s := range p.ops {
+		if s == nil {
+			continue
+		}
+		all.latency.Merge(&s.latency)
+		all.sendLag.Merge(&s.sendLag)
+		all.requests += s.requests
+		all.answered += s.answered
+		all.allowed += s.allowed
+		all.denied += s.denied
+		all.wantAllowed += s.wantAllowed
+		all.wantDenied += s.wantDenied
+		all.mismatched += s.mismatched
+		if s.lastMismatch != "" {
+			all.lastMismatch = s.lastMismatch
+		}
+		for k, v := range s.errors {
+			all.errors[k] += v
+		}
+	}
+	return all
+}
+
+// problems lists what went wrong in the run, for Report.Problems.
+func (r *Report) problems() []string {
+	var out []string
+	for _, o := range append(slices.Clone(r.Ops), r.Healthz, r.Engine) {
+		if o.Name == "all" {
+			continue
+		}
+		if o.Answered != o.Requests {
+			out = append(out, fmt.Sprintf("%s: %d of %d requests unanswered", o.Name, o.Requests-o.Answered, o.Requests))
+		}
+		if o.Mismatched > 0 {
+			out = append(out, fmt.Sprintf("%s: %d answers contradict the policies (last: %s)", o.Name, o.Mismatched, o.LastMismatch))
+		}
+		for _, code := range slices.Sorted(maps.Keys(o.Errors)) {
+			out = append(out, fmt.Sprintf("%s: %d %s", o.Name, o.Errors[code], code))
+		}
+	}
+	if r.PingErrors > 0 {
+		out = append(out, fmt.Sprintf("heartbeats: %d of %d pings failed", r.PingErrors, r.Pings))
+	}
+	return out
+}
+
+// WriteJSON writes r as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteText writes r as a table, then the ratios to the baselines.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	hb := "off"
+	if r.Heartbeats {
+		hb = fmt.Sprintf("on (%d pings)", r.Pings)
+	}
+	fmt.Fprintf(&b, "sesame bench api: %s, %d nodes, %d users, %g req/s for %gs after a %gs warm-up, %d CPUs, heartbeats %s, seeded in %.1fs\n\n",
+		r.Store, r.Nodes, r.Users, r.Rate, r.DurationS, r.WarmupS, r.CPUs, hb, r.SeedS)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "operation\trequests\trate/s\tp50 ms\tp90 ms\tp99 ms\tp99.9 ms\tmax ms\tallowed\tdenied\texpected\t×hz p50\t×hz p99\t")
+	row := func(o Op) {
+		exp := "-"
+		if o.ExpectedAllowed+o.ExpectedDenied > 0 && o.Name != opHealthz.String() {
+			exp = fmt.Sprintf("%d/%d", o.ExpectedAllowed, o.ExpectedDenied)
+		}
+		rate := fmt.Sprintf("%.0f", o.Rate)
+		if o.Rate == 0 {
+			rate = "-"
+		}
+		hz50, hz99 := "-", "-"
+		if o.VsHealthz != nil {
+			hz50, hz99 = fmt.Sprintf("%.1f", o.VsHealthz.P50), fmt.Sprintf("%.1f", o.VsHealthz.P99)
+		}
+		l := o.Latency
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t%d\t%s\t%s\t%s\t\n",
+			o.Name, o.Requests, rate, l.P50, l.P90, l.P99, l.P999, l.Max, o.Allowed, o.Denied, exp, hz50, hz99)
+	}
+	for _, o := range r.Ops {
+		row(o)
+	}
+	row(r.Healthz)
+	e := r.Engine
+	e.Name = "engine: Authorize"
+	row(e)
+	tw.Flush()
+	b.WriteString("\n")
+	for _, o := range r.Ops {
+		if o.VsEngine != nil {
+			fmt.Fprintf(&b, "%s over the engine alone: p50 %.0f×, p99 %.0f×\n", o.Name, o.VsEngine.P50, o.VsEngine.P99)
+		}
+	}
+	if all := r.all(); all != nil {
+		fmt.Fprintf(&b, "all over GET /healthz: p50 %.1f×, p99 %.1f× (the generator's own lag: p99 %.3f ms, max %.3f ms)\n",
+			all.VsHealthz.P50, all.VsHealthz.P99, all.SendLag.P99, all.SendLag.Max)
+		fmt.Fprintf(&b, "CPU per request (this process): API %.0f µs, GET /healthz %.0f µs; load average %.1f and %.1f\n",
+			all.CPUPerRequest, r.Healthz.CPUPerRequest, all.LoadAverage, r.Healthz.LoadAverage)
+		verdict := "met"
+		if !r.AimMet {
+			verdict = "missed"
+		}
+		fmt.Fprintf(&b, "aim p99 < %v at %d req/s: %s (p99 %.3f ms at %.0f req/s)\n", Aim, DefaultRate, verdict, all.Latency.P99, all.Rate)
+	}
+	if len(r.Problems) > 0 {
+		b.WriteString("\nproblems:\n")
+		for _, p := range r.Problems {
+			b.WriteString("  " + p + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (r *Report) all() *Op {
+	for i := range r.Ops {
+		if r.Ops[i].Name == "all" {
+			return &r.Ops[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,83 @@
+package loadtest
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// envPostgres names the variable that points tests at a PostgreSQL
+// database; .ci/postgres starts one and prints its URL.
+const envPostgres = "SESAME_TEST_POSTGRES_URL"
+
+// TestRun runs a small benchmark on each backend and checks what it
+// did, not how fast: every request answered, each decision the one the
+// policies imply, nothing else going wrong.
+func TestRun(t *testing.T) {
+	backends := []struct{ name, store string }{{"sqlite", "sqlite"}, {"postgres", os.Getenv(envPostgres)}}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			if b.store == "" {
+				t.Skip(envPostgres + " is not set: skipping the PostgreSQL backend (`bash .ci/postgres start` starts one and prints its URL)")
+			}
+			var progress bytes.Buffer
+			rep, err := Run(t.Context(), Config{Store: b.store, Nodes: 200, Users: 20, Rate: 200,
+				Duration: time.Second, Warmup: 200 * time.Millisecond, Heartbeats: true, Progress: &progress})
+			if err != nil {
+				t.Fatalf("%v\nprogress:\n%s", err, progress.String())
+			}
+			if ps := rep.Problems; len(ps) > 0 {
+				t.Errorf("problems:\n%s", strings.Join(ps, "\n"))
+			}
+			checkReport(t, rep)
+			var text bytes.Buffer
+			if err := rep.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("\n%s", text.String())
+		})
+	}
+}
+
+func checkReport(t *testing.T, rep *Report) {
+	t.Helper()
+	want := int(rep.Rate * rep.DurationS)
+	if rep.Healthz.Requests != want || rep.Healthz.Answered != want || rep.Healthz.Allowed != want {
+		t.Errorf("healthz: %d sent, %d answered, %d OK; want %d of each", rep.Healthz.Requests, rep.Healthz.Answered, rep.Healthz.Allowed, want)
+	}
+	all := rep.all()
+	if all == nil {
+		t.Fatal("no overall figures")
+	}
+	if all.Requests != want || all.Answered != want {
+		t.Errorf("API: %d sent, %d answered; want %d", all.Requests, all.Answered, want)
+	}
+	seen := map[string]bool{}
+	for _, o := range rep.Ops {
+		seen[o.Name] = true
+		if o.Allowed != o.ExpectedAllowed || o.Denied != o.ExpectedDenied {
+			t.Errorf("%s: %d allowed and %d denied; the policies imply %d and %d", o.Name, o.Allowed, o.Denied, o.ExpectedAllowed, o.ExpectedDenied)
+		}
+		if o.Latency.P50 <= 0 || o.Latency.P50 > o.Latency.P99 || o.Latency.P99 > o.Latency.Max {
+			t.Errorf("%s: percentiles out of order: %+v", o.Name, o.Latency)
+		}
+	}
+	for _, name := range []string{"StartSession", "GetConnectionStatus", "DescribeInstanceInformation", "all"} {
+		if !seen[name] {
+			t.Errorf("no figures for %s", name)
+		}
+	}
+	start := rep.Ops[0]
+	if start.Name != "StartSession" || start.ExpectedAllowed == 0 || start.ExpectedDenied == 0 {
+		t.Errorf("StartSession should be both allowed and denied: %+v", start)
+	}
+	e := rep.Engine
+	if e.Requests != start.Requests || e.Allowed != start.ExpectedAllowed || e.Mismatched != 0 {
+		t.Errorf("engine: %d calls, %d allowed, %d mismatched; want %d calls, %d allowed", e.Requests, e.Allowed, e.Mismatched, start.Requests, start.ExpectedAllowed)
+	}
+	if start.VsEngine == nil || all.VsHealthz == nil || all.VsHealthz.P50 <= 0 {
+		t.Errorf("ratios missing: %+v %+v", start.VsEngine, all.VsHealthz)
+	}
+}
