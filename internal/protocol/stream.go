@@ -686,7 +686,9 @@ func (s *Stream) ReadMessage(ctx context.Context) (Data, error) {
 
 // Flush waits until the peer has acknowledged every message written, ctx
 // is done, or the Stream is closed. AWS's agent waits up to two seconds
-// for this before it closes a session.
+// for this before it closes a session; give ctx a deadline too, since the
+// plugin never acknowledges a message twice and a lost acknowledgement
+// (a dropped connection) leaves that message unacknowledged for good.
 func (s *Stream) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
