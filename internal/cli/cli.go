@@ -46,6 +46,6 @@ AWS IAM policies evaluated exactly as AWS does, with every decision explained.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDevCmd(), newServerCmd(), newWhoamiCmd(), newNodeCmd(), newActivationCmd(), newSessionCmd(), newPolicyCmd(), newIAMCmd(), newAuditCmd())
+	root.AddCommand(newDevCmd(), newServerCmd(), newWhoamiCmd(), newNodeCmd(), newActivationCmd(), newSessionCmd(), newPolicyCmd(), newIAMCmd(), newAuditCmd(), newBenchCmd())
 	return root
 }
