@@ -300,8 +300,10 @@ func (f *fakeSSM) dataChannel(w http.ResponseWriter, r *http.Request) {
 	if !step(agent.WriteMessage(ctx, protocol.PayloadHandshakeRequest, req)) {
 		return
 	}
-	for _, want := range []protocol.PayloadType{protocol.PayloadHandshakeResponse} {
+	// The size, then the response, as sesame's agent expects them.
+	for _, want := range []protocol.PayloadType{protocol.PayloadSize, protocol.PayloadHandshakeResponse} {
 		if d, err := agent.ReadMessage(ctx); !step(err) || d.PayloadType != want {
+			f.t.Errorf("agent: got %s, want %s", d.PayloadType, want)
 			return
 		}
 	}

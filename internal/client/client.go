@@ -214,6 +214,15 @@ func (r *run) handshake(ctx context.Context, payload []byte) {
 		r.log.Error("handshake response", "err", err)
 		return
 	}
+	// sesame's agent starts the shell on the size it has when the
+	// response arrives; AWS's drops data before the handshake is over,
+	// so begin sends the size again.
+	r.mu.Lock()
+	shell := r.sessionType != "" && r.sessionType != protocol.SessionPort
+	r.mu.Unlock()
+	if shell {
+		r.sendSize(ctx, false)
+	}
 	if err := r.stream.WriteMessage(ctx, protocol.PayloadHandshakeResponse, b); err != nil {
 		r.log.Debug("handshake response not sent", "err", err)
 	}
@@ -332,8 +341,9 @@ func (r *run) copyInput(shell bool) {
 	}
 }
 
-// sendSize sends the terminal's size if it changed since the last time.
-func (r *run) sendSize(ctx context.Context) {
+// sendSize sends the terminal's size if it changed since the last time,
+// or with force in any case.
+func (r *run) sendSize(ctx context.Context, force bool) {
 	size := DefaultSize
 	if r.cfg.Terminal != nil {
 		s, err := r.cfg.Terminal.Size()
@@ -343,7 +353,9 @@ func (r *run) sendSize(ctx context.Context) {
 		}
 		size = s
 	}
-	if size == r.lastSize {
+	r.sizeMu.Lock()
+	defer r.sizeMu.Unlock()
+	if size == r.lastSize && !force {
 		return
 	}
 	b, err := json.Marshal(size)

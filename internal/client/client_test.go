@@ -34,8 +34,11 @@ func TestShellSession(t *testing.T) {
 	if diff := cmp.Diff(want, resp); diff != "" {
 		t.Errorf("handshake response (-want +got):\n%s", diff)
 	}
+	if diff := cmp.Diff([]protocol.TerminalSize{{Cols: 80, Rows: 24}}, f.earlySizes()); diff != "" {
+		t.Errorf("sizes before the handshake response (-want +got):\n%s", diff)
+	}
 	if got := f.size(); got != (protocol.TerminalSize{Cols: 80, Rows: 24}) {
-		t.Errorf("first size = %+v", got)
+		t.Errorf("size at start = %+v", got)
 	}
 	if raw, _ := term.counts(); raw != 1 {
 		t.Errorf("MakeRaw called %d times before the size was sent, want 1", raw)

@@ -13,6 +13,7 @@
 //	  │ text frame OpenDataChannel{TokenValue, ClientId, ClientVersion}
 //	  │
 //	  │◀── HandshakeRequest (SessionType, maybe KMSEncryption)
+//	  │──▶ Size (sesame's agent starts the shell with it)
 //	  │──▶ HandshakeResponse (SessionType: Success; anything else: Failed)
 //	  │◀── HandshakeComplete (CustomerMessage printed on stderr)
 //	  │    terminal raw, size sent          (AWS's agent may skip the
@@ -38,7 +39,8 @@
 // up instead. SIGTERM and SIGHUP end the client and leave the session to
 // be resumed.
 //
-// The terminal size is sent when the session starts and on every
+// The terminal size is sent before the handshake response, again when
+// the session starts (AWS's agent drops what comes before), and on every
 // SIGWINCH; without a terminal the client sends 300×100, as the plugin
 // does.
 //

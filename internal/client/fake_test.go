@@ -41,6 +41,7 @@ type fakeChannel struct {
 	opens  []protocol.OpenDataChannel
 	conns  int
 	minted int
+	early  []protocol.TerminalSize // sizes sent before the handshake response
 }
 
 func newFakeChannel(t *testing.T) *fakeChannel {
@@ -172,6 +173,12 @@ func (f *fakeChannel) waitAttached(n int) {
 	}
 }
 
+func (f *fakeChannel) earlySizes() []protocol.TerminalSize {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]protocol.TerminalSize(nil), f.early...)
+}
+
 func (f *fakeChannel) openings() []protocol.OpenDataChannel {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -185,6 +192,16 @@ func (f *fakeChannel) handshake(customer string, actions ...protocol.RequestedCl
 	req, _ := json.Marshal(protocol.HandshakeRequest{AgentVersion: "3.3.100.0", RequestedClientActions: actions})
 	f.write(protocol.PayloadHandshakeRequest, req)
 	d := f.message()
+	for d.PayloadType == protocol.PayloadSize {
+		var s protocol.TerminalSize
+		if err := json.Unmarshal(d.Payload, &s); err != nil {
+			f.t.Fatal(err)
+		}
+		f.mu.Lock()
+		f.early = append(f.early, s)
+		f.mu.Unlock()
+		d = f.message()
+	}
 	if d.PayloadType != protocol.PayloadHandshakeResponse {
 		f.t.Fatalf("agent: got %s, want HandshakeResponse", d.PayloadType)
 	}

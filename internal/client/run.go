@@ -26,6 +26,8 @@ type run struct {
 
 	startc   chan struct{} // closed when the session starts
 	done     chan struct{} // closed by finish
+
+	sizeMu   sync.Mutex // protects lastSize; held while a size is sent
 	lastSize protocol.TerminalSize
 
 	mu          sync.Mutex // protects the following
@@ -160,7 +162,7 @@ func (r *run) begin(ctx context.Context) (func() error, error) {
 			}
 			restore = fn
 		}
-		r.sendSize(ctx)
+		r.sendSize(ctx, true)
 	}
 	if r.cfg.Stdin != nil {
 		go r.copyInput(!port) // not waited for: a blocked Read cannot be stopped
@@ -176,7 +178,7 @@ func (r *run) signal(ctx context.Context, sig os.Signal) {
 	switch {
 	case isResize(sig):
 		if started && !port {
-			r.sendSize(ctx)
+			r.sendSize(ctx, false)
 		}
 	case isTerminate(sig):
 		r.finish(fmt.Errorf("%v: left session %s running (sesame session resume %[2]s)", sig, r.cfg.Session.SessionID))
