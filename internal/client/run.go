@@ -24,8 +24,8 @@ type run struct {
 	// dials use it.
 	ctx context.Context
 
-	startc   chan struct{} // closed when the session starts
-	done     chan struct{} // closed by finish
+	startc chan struct{} // closed when the session starts
+	done   chan struct{} // closed by finish
 
 	sizeMu   sync.Mutex // protects lastSize; held while a size is sent
 	lastSize protocol.TerminalSize
