@@ -287,6 +287,6 @@ func newSessionTerminateCmd() *cobra.Command {
 
 func newSessionCmd() *cobra.Command {
 	c := &cobra.Command{Use: "session", Short: "Session Manager sessions"}
-	c.AddCommand(newSessionListCmd(), newSessionTerminateCmd())
+	c.AddCommand(newSessionStartCmd(), newSessionResumeCmd(), newSessionListCmd(), newSessionTerminateCmd())
 	return c
 }
