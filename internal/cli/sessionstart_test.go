@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io"
 	"net/http"
@@ -218,12 +219,22 @@ type fakeSSM struct {
 	input bytes.Buffer
 }
 
-func newFakeSSM(t *testing.T) *fakeSSM {
+// newFakeSSM starts the fake, with TLS if caFile is not empty: its CA
+// certificate is written there.
+func newFakeSSM(t *testing.T, caFile string) *fakeSSM {
 	f := &fakeSSM{t: t}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /", f.api)
 	mux.HandleFunc("GET /v1/data-channel/{id}", f.dataChannel)
-	f.srv = httptest.NewServer(mux)
+	if caFile == "" {
+		f.srv = httptest.NewServer(mux)
+	} else {
+		f.srv = httptest.NewTLSServer(mux)
+		ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.srv.Certificate().Raw})
+		if err := os.WriteFile(caFile, ca, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -360,8 +371,21 @@ func sessionEnv(t *testing.T) {
 // the tag is resolved, the parameters sent, the piped input typed, and
 // the remote status 3 becomes the command's.
 func TestSessionStartCommand(t *testing.T) {
+	for _, mode := range []string{"http", "https"} {
+		t.Run(mode, func(t *testing.T) { testSessionStartCommand(t, mode == "https") })
+	}
+}
+
+// testSessionStartCommand runs the test over ws:// or, with tls, over
+// wss:// with the fake's CA from AWS_CA_BUNDLE.
+func testSessionStartCommand(t *testing.T, tls bool) {
 	sessionEnv(t)
-	f := newFakeSSM(t)
+	caFile := ""
+	if tls {
+		caFile = filepath.Join(t.TempDir(), "ca.pem")
+		t.Setenv("AWS_CA_BUNDLE", caFile)
+	}
+	f := newFakeSSM(t, caFile)
 	cmd := newSessionStartCmd()
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
 	var stdout, stderr bytes.Buffer
@@ -400,7 +424,7 @@ func TestSessionStartCommand(t *testing.T) {
 
 func TestSessionResumeCommand(t *testing.T) {
 	sessionEnv(t)
-	f := newFakeSSM(t)
+	f := newFakeSSM(t, "")
 	cmd := newSessionResumeCmd()
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
 	var stdout, stderr bytes.Buffer

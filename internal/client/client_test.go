@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -425,4 +427,40 @@ func TestConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// wss:// with the server's CA in Config.TLSConfig; without it the client
+// gives up at once instead of resuming in vain.
+func TestTLS(t *testing.T) {
+	t.Parallel()
+	t.Run("trusted", func(t *testing.T) {
+		t.Parallel()
+		f := newFakeChannelTLS(t, true)
+		roots := x509.NewCertPool()
+		roots.AddCert(f.srv.Certificate())
+		stdout := newSyncBuffer()
+		res := start(t, Config{Session: f.session(), Resume: f.resume, Stdout: stdout, Stderr: newSyncBuffer(), TLSConfig: &tls.Config{RootCAs: roots}})
+		f.waitAttached(1)
+		f.handshake("", shellAction(t))
+		f.size()
+		if _, err := f.agent.Write([]byte("secure")); err != nil {
+			t.Fatal(err)
+		}
+		f.exit(0, "")
+		if r := waitResult(t, res); r.code != 0 || r.err != nil || stdout.String() != "secure" {
+			t.Errorf("Run = %d, %v; stdout %q", r.code, r.err, stdout.String())
+		}
+		if !strings.HasPrefix(f.session().StreamURL, "wss://") {
+			t.Errorf("StreamURL = %q", f.session().StreamURL)
+		}
+	})
+	t.Run("untrusted", func(t *testing.T) {
+		t.Parallel()
+		f := newFakeChannelTLS(t, true)
+		res := start(t, Config{Session: f.session(), Resume: f.resume, Stdout: newSyncBuffer(), Stderr: newSyncBuffer()})
+		r := waitResult(t, res)
+		if r.code != 255 || !untrusted(r.err) || f.resumes() != 0 {
+			t.Errorf("Run = %d, %v after %d resumes; want 255, a certificate error, 0", r.code, r.err, f.resumes())
+		}
+	})
 }

@@ -3,6 +3,8 @@ package client
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,10 +117,10 @@ func (r *run) connect(ctx context.Context) error {
 		r.setConn(ws)
 		return nil
 	}
-	r.log.Info("data channel dial failed; resuming", "err", err)
-	if r.cfg.Resume == nil {
+	if r.cfg.Resume == nil || untrusted(err) {
 		return err
 	}
+	r.log.Info("data channel dial failed; resuming", "err", err)
 	return r.reconnect(ctx)
 }
 
@@ -229,6 +231,9 @@ func (r *run) reconnect(ctx context.Context) error {
 		streamURL := r.streamURL
 		r.mu.Unlock()
 		ws, err := r.dial(ctx, streamURL, s.TokenValue)
+		if untrusted(err) {
+			return err
+		}
 		if err != nil {
 			last = err
 			r.log.Info("dial after resume failed", "attempt", attempt+1, "err", err)
@@ -258,6 +263,15 @@ func permanent(err error) bool {
 		return true
 	}
 	return false
+}
+
+// untrusted reports whether a dial failed because the server's
+// certificate is not trusted, which trying again does not change.
+func untrusted(err error) bool {
+	var verr *tls.CertificateVerificationError
+	var uerr x509.UnknownAuthorityError
+	var herr x509.HostnameError
+	return errors.As(err, &verr) || errors.As(err, &uerr) || errors.As(err, &herr)
 }
 
 // keepAlive pings the current connection; a ping that fails closes it,

@@ -46,6 +46,12 @@ type fakeChannel struct {
 
 func newFakeChannel(t *testing.T) *fakeChannel {
 	t.Helper()
+	return newFakeChannelTLS(t, false)
+}
+
+// newFakeChannelTLS starts the fake on wss:// with tls.
+func newFakeChannelTLS(t *testing.T, tls bool) *fakeChannel {
+	t.Helper()
 	f := &fakeChannel{t: t, attached: make(chan int, 100), tokens: map[string]bool{"tok-1": true}}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	agent, err := protocol.NewStream(protocol.Config{Role: protocol.RoleAgent, Send: f.send})
@@ -54,7 +60,11 @@ func newFakeChannel(t *testing.T) *fakeChannel {
 	}
 	f.agent = agent
 	go func() { _ = agent.Run(f.ctx) }()
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	if tls {
+		f.srv = httptest.NewTLSServer(http.HandlerFunc(f.serve))
+	} else {
+		f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	}
 	t.Cleanup(func() {
 		f.cancel()
 		f.drop()
