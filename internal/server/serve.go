@@ -14,7 +14,8 @@ import (
 const ShutdownTimeout = 10 * time.Second
 
 // Serve serves the API on ln until ctx is cancelled, then shuts down
-// gracefully: it stops accepting, lets calls in flight finish for up to
+// gracefully: it stops accepting, tells agents and data-channel peers
+// and closes their channels, lets calls in flight finish for up to
 // ShutdownTimeout, then closes what is left. With tlsCfg nil it serves
 // plain HTTP. ready, if not nil, is called once the server accepts.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsCfg *tls.Config, ready func()) error {
@@ -26,6 +27,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsCfg *tls.Config,
 		MaxHeaderBytes:    64 << 10,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	hs.RegisterOnShutdown(s.hub.beginShutdown)
 	errc := make(chan error, 1)
 	if tlsCfg != nil {
 		hs.TLSConfig = tlsCfg
@@ -49,6 +51,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsCfg *tls.Config,
 	}
 	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
+	}
+	if herr := s.Shutdown(sctx); err == nil {
+		err = herr
 	}
 	return err
 }

@@ -52,6 +52,7 @@ type Server struct {
 	ops      map[string]*operation // "ssm:StartSession" → operation
 	policies policyCache
 	metrics  *metrics
+	hub      *hub // agents' control channels and sessions' relays
 }
 
 // New checks cfg, fills its defaults and returns a Server.
@@ -88,6 +89,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: config: %w", err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, tokens: tokens, ops: map[string]*operation{}, metrics: newMetrics()}
+	s.hub = newHub(s)
 	s.verifier, err = sigv4.New(sigv4.Config{Keys: sigv4.KeysFunc(s.lookupKey), Clock: cfg.Clock})
 	if err != nil {
 		return nil, err
@@ -99,7 +101,7 @@ func New(cfg Config) (*Server, error) {
 }
 
 // Handler returns the server's HTTP handler: the AWS APIs at /, plus
-// /healthz and /metrics.
+// /healthz, /metrics, the agent endpoints and the WebSocket channels.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -108,6 +110,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.Handle("GET /metrics", s.metrics)
 	s.mountAgent(mux)
+	s.mountChannels(mux)
 	mux.HandleFunc("/", s.serveAPI)
 	return mux
 }

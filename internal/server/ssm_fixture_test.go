@@ -137,7 +137,8 @@ type testNode struct {
 }
 
 // registerNode registers a node with an activation (instanceID may be
-// empty: a managed instance) and, when online, heartbeats once.
+// empty: a managed instance) and, when online, heartbeats once and
+// connects its control channel (which StartSession needs).
 func registerNode(t *testing.T, ts *testServer, actID, code, instanceID string, online bool) testNode {
 	t.Helper()
 	status, out := agentPost(t, ts, "/agent/v1/register", "", map[string]any{
@@ -150,6 +151,7 @@ func registerNode(t *testing.T, ts *testServer, actID, code, instanceID string, 
 	n := testNode{ID: out["InstanceId"].(string), Token: out["Token"].(string)}
 	if online {
 		heartbeat(t, ts, n)
+		connectAgent(t, ts, n)
 	}
 	return n
 }

@@ -57,7 +57,8 @@ type sessionOut struct {
 // session document (named, or the default one unless the server exempts
 // it), each with its own tags, so a denial names the first resource
 // denied with AWS's text; then it checks the document and its
-// parameters, that the target is Online, and opens the session.
+// parameters, that the target is Online with its control channel open,
+// and opens the session on it.
 func (s *Server) startSession(ctx context.Context, c *call) (any, error) {
 	var in startSessionInput
 	if err := c.decode(&in); err != nil {
@@ -106,7 +107,7 @@ func (s *Server) startSession(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	now := s.cfg.Clock().UTC()
-	if t.node == nil || nodePingStatus(t.node, now) != store.PingOnline {
+	if t.node == nil || nodePingStatus(t.node, now) != store.PingOnline || !s.hub.connected(t.node.ID) {
 		return nil, awsapi.Errorf(http.StatusBadRequest, "TargetNotConnected", "%s is not connected.", *in.Target)
 	}
 	sess := store.Session{
@@ -116,6 +117,9 @@ func (s *Server) startSession(ctx context.Context, c *call) (any, error) {
 	}
 	if err := s.cfg.Store.CreateSession(ctx, sess); err != nil {
 		return nil, storeError(err, entity{kSession, sess.ID})
+	}
+	if err := s.dispatch(ctx, c, sess, *in.Target, ref.doc, sd, in.Parameters); err != nil {
+		return nil, err
 	}
 	return s.sessionOut(c, sess.ID, now)
 }
@@ -223,7 +227,7 @@ func (s *Server) terminateSession(ctx context.Context, c *call) (any, error) {
 	if !found || sess.Status.Final() {
 		return out, nil
 	}
-	err = s.cfg.Store.SetSessionStatus(ctx, sess.ID, store.SessionTerminated, "", s.cfg.Clock().UTC())
+	err = s.cfg.Store.SetSessionStatus(ctx, sess.ID, store.SessionTerminated, terminateEnding.reason, s.cfg.Clock().UTC())
 	if errors.Is(err, store.ErrConflict) {
 		// Another call ended it first.
 		if now, gerr := s.cfg.Store.GetSession(ctx, sess.ID); gerr == nil && now.Status.Final() {
@@ -233,6 +237,7 @@ func (s *Server) terminateSession(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, storeError(err, entity{kSession, sess.ID})
 	}
+	s.hub.endSession(sess.ID, sess.Target, terminateEnding)
 	return out, nil
 }
 
