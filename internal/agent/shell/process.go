@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/creack/pty"
 )
@@ -237,6 +238,20 @@ func (r ptyReader) Read(b []byte) (int, error) {
 		err = io.EOF
 	}
 	return n, err
+}
+
+// SetReadDeadline sets the deadline of reads from Output and Stderr;
+// reads past it fail with an error wrapping os.ErrDeadlineExceeded.
+func (p *Process) SetReadDeadline(t time.Time) error {
+	var errs []error
+	for _, f := range []*os.File{p.pty, p.stdout, p.stderr} {
+		if f != nil {
+			if err := f.SetReadDeadline(t); err != nil && !errors.Is(err, os.ErrClosed) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Resize sets the terminal size; without a PTY it does nothing.

@@ -78,6 +78,10 @@ func (u *Users) Resolve(ctx context.Context, runAs string) (*User, error) {
 	return u.ensureDefault(ctx, lookup)
 }
 
+// Current returns the agent's own account: the one elevated commands
+// (runAsElevated) run as.
+func (u *Users) Current() (*User, error) { return u.self() }
+
 func (u *Users) self() (*User, error) {
 	if u.Self != nil {
 		return u.Self, nil
