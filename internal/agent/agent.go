@@ -273,7 +273,9 @@ func (a *Agent) deliverToken(id, token, refusal string) {
 	delete(a.waiters, id)
 	a.mu.Unlock()
 	if ch == nil {
-		a.log.Debug("session_token answer nobody waits for", "session_id", id)
+		if token != "" {
+			a.log.Debug("session_token answer nobody waits for", "session_id", id)
+		}
 		return
 	}
 	r := tokenReply{token: token}

@@ -236,6 +236,7 @@ func (a *Agent) handleControl(cc *controlConn, m *protocol.ControlMessage) error
 	case protocol.ControlStartSession:
 		a.startSession(m.Session)
 	case protocol.ControlTerminateSession:
+		a.deliverToken(m.SessionID, "", m.Reason) // the answer to a session_token for an ended session
 		a.terminate(m.SessionID, m.Reason)
 	case protocol.ControlSessionToken:
 		a.deliverToken(m.SessionID, m.Token, "")

@@ -152,6 +152,11 @@ func (d *dataChannel) serve(receive func([]byte), resumed func()) error {
 		if ctx.Err() != nil || d.isClosed() {
 			return nil
 		}
+		if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
+			// The server closes a data channel normally only when the
+			// session has ended; it closes with going-away when it stops.
+			return fmt.Errorf("%w: the data channel was closed", errSessionGone)
+		}
 		d.log.Info("data channel dropped; reconnecting", "err", err)
 		if err := d.reconnect(ctx); err != nil {
 			if ctx.Err() != nil {
