@@ -678,10 +678,12 @@ func (h *hub) endSession(id, target string, e ending) {
 		ctx, cancel := h.opCtx(writeTimeout)
 		err := h.s.cfg.Store.SetSessionStatus(ctx, id, e.status, e.reason, h.s.cfg.Clock().UTC())
 		cancel()
-		if errors.Is(err, store.ErrConflict) {
-			return // it had already ended
-		}
-		if err != nil {
+		switch {
+		case errors.Is(err, store.ErrConflict) && r == nil:
+			return // it had already ended, and nothing of it is left here
+		case errors.Is(err, store.ErrConflict):
+			// It ended elsewhere; its peers still need telling.
+		case err != nil:
 			h.log.Error("session end not recorded", "session_id", id, "err", err)
 		}
 	}

@@ -51,6 +51,13 @@ func (m *mailbox[T]) close() {
 	m.mu.Unlock()
 }
 
+// snapshot returns the items not taken yet.
+func (m *mailbox[T]) snapshot() []T {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]T(nil), m.items...)
+}
+
 // take returns the first item that match accepts, dropping those
 // before it; ok is false if the mailbox closed first.
 func (m *mailbox[T]) take(t testing.TB, what string, match func(T) bool) (T, bool) {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -394,5 +395,39 @@ func TestRelayShutdown(t *testing.T) {
 	}
 	if err := ts.Shutdown(ctx); err != nil {
 		t.Errorf("second shutdown: %v", err)
+	}
+}
+
+// TestServeShutdown: Serve's graceful shutdown tells agents and closes
+// their channels before it returns.
+func TestServeShutdown(t *testing.T) {
+	t.Parallel()
+	ts := newRelayServer(t)
+	n := newOfflineNode(t, ts.testServer, "")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- ts.Serve(ctx, ln, nil, nil) }()
+
+	other := *ts.testServer
+	other.URL = "http://" + ln.Addr().String()
+	a := connectAgent(t, &other, n)
+	cancel()
+	if m := a.expect(t, protocol.ControlShutdown); m.Reason == "" {
+		t.Errorf("shutdown %+v", m)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	<-a.done
+	if code := websocket.CloseStatus(a.err); code != websocket.StatusGoingAway {
+		t.Errorf("control channel closed with %v", a.err)
+	}
+	if got := ts.node(t, n.ID).PingStatus; got != store.PingConnectionLost {
+		t.Errorf("node %s after the server stopped", got)
 	}
 }
