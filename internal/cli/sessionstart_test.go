@@ -6,13 +6,17 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,8 +24,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/coder/websocket"
+	"github.com/creack/pty"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sesame-sh/sesame/internal/agent"
+	"github.com/sesame-sh/sesame/internal/agent/shell"
 	"github.com/sesame-sh/sesame/internal/protocol"
 )
 
@@ -453,4 +460,389 @@ func TestSessionStartUsage(t *testing.T) {
 	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "--target is required") {
 		t.Errorf("Execute = %v", err)
 	}
+}
+
+// waitBuffer is a Writer a test can wait on.
+type waitBuffer struct {
+	mu     sync.Mutex
+	b      bytes.Buffer
+	change chan struct{}
+}
+
+func newWaitBuffer() *waitBuffer { return &waitBuffer{change: make(chan struct{}, 1)} }
+
+func (w *waitBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	select {
+	case w.change <- struct{}{}:
+	default:
+	}
+	return w.b.Write(p)
+}
+
+func (w *waitBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+func (w *waitBuffer) Len() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Len()
+}
+
+// waitFor waits until s appears at or after offset from, and returns
+// the offset just past it.
+func (w *waitBuffer) waitFor(t *testing.T, from int, s string, timeout time.Duration) int {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		if all := w.String(); from <= len(all) {
+			if i := strings.Index(all[from:], s); i >= 0 {
+				return from + i + len(s)
+			}
+		}
+		select {
+		case <-w.change:
+		case <-deadline:
+			all := w.String()
+			t.Fatalf("timed out waiting for %q; the last output: %q", s, all[max(0, len(all)-400):])
+		}
+	}
+}
+
+// waitLen waits until the buffer holds n bytes.
+func (w *waitBuffer) waitLen(t *testing.T, n int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.After(timeout)
+	for w.Len() < n {
+		select {
+		case <-w.change:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %d bytes of output; have %d", n, w.Len())
+		}
+	}
+}
+
+// dropProxy forwards TCP connections to target and can cut them all.
+type dropProxy struct {
+	t      *testing.T
+	ln     net.Listener
+	target string
+
+	mu    sync.Mutex
+	conns map[net.Conn]bool
+	cuts  int
+}
+
+func newDropProxy(t *testing.T, target string) *dropProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &dropProxy{t: t, ln: ln, target: target, conns: map[net.Conn]bool{}}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() { p.forward(c) })
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		p.cut()
+		wg.Wait()
+	})
+	return p
+}
+
+func (p *dropProxy) addr() string { return p.ln.Addr().String() }
+
+func (p *dropProxy) track(c net.Conn, on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if on {
+		p.conns[c] = true
+	} else {
+		delete(p.conns, c)
+	}
+}
+
+func (p *dropProxy) forward(c net.Conn) {
+	s, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.track(c, true)
+	p.track(s, true)
+	done := make(chan struct{}, 2)
+	pipe := func(dst, src net.Conn) {
+		_, _ = io.Copy(dst, src)
+		dst.Close()
+		src.Close()
+		done <- struct{}{}
+	}
+	go pipe(s, c)
+	go pipe(c, s)
+	<-done
+	<-done
+	p.track(c, false)
+	p.track(s, false)
+}
+
+// cut closes every connection through the proxy, abruptly.
+func (p *dropProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.conns {
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0) // a reset, as a network failure gives
+		}
+		c.Close()
+	}
+	p.cuts++
+}
+
+// e2e is a real server (TLS with its own CA, as `sesame server` makes it)
+// and a real agent on a node tagged Env=E2E, each reaching the server
+// through a proxy that can cut its connections.
+type e2e struct {
+	dir    string
+	client *dropProxy // the CLI's API calls and data channel
+	agent  *dropProxy // the agent's control and data channels
+	nodeID string
+}
+
+func startE2E(t *testing.T) *e2e {
+	t.Helper()
+	url, dir, _ := startServer(t)
+	for k, v := range map[string]string{
+		"AWS_CONFIG_FILE": filepath.Join(dir, "aws", "config"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "aws", "credentials"),
+		"AWS_PROFILE": "sesame", "AWS_CA_BUNDLE": "", "AWS_ENDPOINT_URL": "", "AWS_ENDPOINT_URL_SSM": "", "AWS_REGION": "",
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "",
+	} {
+		t.Setenv(k, v)
+	}
+	host := strings.TrimPrefix(url, "https://")
+	e := &e2e{dir: dir, client: newDropProxy(t, host), agent: newDropProxy(t, host)}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cfg, err := (&clientFlags{format: "text"}).awsConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := ssm.NewFromConfig(cfg)
+	act, err := api.CreateActivation(ctx, &ssm.CreateActivationInput{IamRole: aws.String("SSMServiceRole"),
+		DefaultInstanceName: aws.String("e2e"), Tags: []ssmtypes.Tag{{Key: aws.String("Env"), Value: aws.String("E2E")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := os.ReadFile(filepath.Join(dir, "tls", "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "https://" + e.agent.addr()
+	creds, err := agent.Register(ctx, agent.Registration{Endpoint: endpoint, Info: agent.HostInfo(ctx, endpoint),
+		ActivationID: aws.ToString(act.ActivationId), ActivationCode: aws.ToString(act.ActivationCode), CA: string(ca)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.nodeID = creds.InstanceID
+	// Sessions run as the test's own account; as root the agent would
+	// otherwise create ssm-user on this machine.
+	users := &shell.Users{Lookup: func(context.Context, string) (*shell.User, error) { return (&shell.Users{}).Current() }}
+	a, err := agent.New(agent.Config{Credentials: creds, Users: users})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(actx) }()
+	t.Cleanup(func() {
+		stop()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("the agent did not stop")
+		}
+	})
+	for {
+		out, err := api.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range out.InstanceInformationList {
+			if aws.ToString(n.InstanceId) == e.nodeID && n.PingStatus == ssmtypes.PingStatusOnline {
+				return e
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("node %s never came online", e.nodeID)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// start runs `sesame session start` with stdin, stdout and stderr and
+// returns the channel its exit status arrives on.
+func (e *e2e) start(t *testing.T, stdin io.Reader, stdout, stderr io.Writer, args ...string) <-chan int {
+	t.Helper()
+	cmd := newSessionStartCmd()
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	cmd.SetArgs(append([]string{"--endpoint-url", "https://" + e.client.addr()}, args...))
+	cmd.SetIn(stdin)
+	cmd.SetOut(stdout)
+	cmd.SetErr(stderr)
+	res := make(chan int, 1)
+	go func() {
+		err := cmd.ExecuteContext(context.Background())
+		var ee *exitError
+		switch {
+		case err == nil:
+			res <- 0
+		case errors.As(err, &ee):
+			res <- ee.code
+		default:
+			fmt.Fprintln(stderr, "sesame:", err)
+			res <- 2
+		}
+	}()
+	return res
+}
+
+func waitExit(t *testing.T, res <-chan int, stderr fmt.Stringer, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case code := <-res:
+		return code
+	case <-time.After(timeout):
+		t.Fatalf("sesame session start did not end; stderr:\n%s", stderr)
+	}
+	return 0
+}
+
+// A shell on the real agent with a real PTY as the client's terminal:
+// echo, tty, stty size before and after a resize, a dropped connection
+// (resumed), and exit 3 as the command's status.
+func TestSessionEndToEndTerminal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	e := startE2E(t)
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no PTY: %v", err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 24, Cols: 80}); err != nil {
+		t.Fatal(err)
+	}
+	screen, stderr := newWaitBuffer(), newWaitBuffer()
+	go func() { _, _ = io.Copy(screen, ptmx) }()
+	res := e.start(t, tty, tty, stderr, "--target", "tag:Env=E2E", "--reason", "e2e")
+	stderr.waitFor(t, 0, "Starting session with SessionId: admin-", 20*time.Second)
+
+	typeLine := func(s string) {
+		t.Helper()
+		if _, err := ptmx.Write([]byte(s + "\r")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const wait = 20 * time.Second
+	typeLine("echo he''llo")
+	at := screen.waitFor(t, 0, "hello\r\n", wait)
+	typeLine("tty")
+	at = screen.waitFor(t, at, "/dev/pts/", wait)
+	typeLine("stty size")
+	at = screen.waitFor(t, at, "24 80\r\n", wait)
+
+	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 40, Cols: 132}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGWINCH); err != nil {
+		t.Fatal(err)
+	}
+	// The resize travels as its own message: ask until the shell sees it.
+	for i := 0; ; i++ {
+		typeLine("echo size$((1+" + strconv.Itoa(i) + ")):$(stty size)")
+		next := screen.waitFor(t, at, "size"+strconv.Itoa(i+1)+":", wait)
+		end := screen.waitFor(t, next, "\r\n", wait)
+		if got := screen.String()[next : end-2]; got == "40 132" {
+			at = end
+			break
+		} else if i == 20 {
+			t.Fatalf("stty size = %q after the resize", got)
+		}
+	}
+
+	e.client.cut() // the client resumes; nothing typed or printed is lost
+	typeLine("echo after''cut")
+	at = screen.waitFor(t, at, "aftercut\r\n", wait)
+	typeLine("exit 3")
+	if code := waitExit(t, res, stderr, wait); code != 3 {
+		t.Errorf("exit status %d, want 3; stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr.String(), "Exiting session with sessionId: admin-") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	if e.client.cuts != 1 {
+		t.Errorf("cuts = %d", e.client.cuts)
+	}
+}
+
+// Piped input on the real agent: a script that prints about 10 MB, while
+// the client's and the agent's connections are cut mid-stream; the
+// output arrives byte for byte and the script's status is the command's.
+func TestSessionEndToEndPipe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	e := startE2E(t)
+	const n = 1_300_000
+	var want strings.Builder
+	for i := 1; i <= n; i++ {
+		want.WriteString(strconv.Itoa(i))
+		want.WriteString("\r\n") // the remote PTY turns \n into \r\n
+	}
+	script := "stty -echo; echo BE''GIN; seq 1 " + strconv.Itoa(n) + "; echo EN''D; exit 3\n"
+	stdout, stderr := newWaitBuffer(), newWaitBuffer()
+	res := e.start(t, strings.NewReader(script), stdout, stderr, "--target", e.nodeID)
+
+	const wait = 3 * time.Minute
+	begin := stdout.waitFor(t, 0, "BEGIN\r\n", wait)
+	for i, at := range []int{2 << 20, 5 << 20, 8 << 20} {
+		stdout.waitLen(t, begin+at, wait)
+		if i%2 == 0 {
+			e.client.cut()
+		} else {
+			e.agent.cut()
+		}
+	}
+	end := stdout.waitFor(t, begin, "END\r\n", wait)
+	if code := waitExit(t, res, stderr, wait); code != 3 {
+		t.Errorf("exit status %d, want 3; stderr:\n%s", code, stderr)
+	}
+	got := stdout.String()[begin : end-len("END\r\n")]
+	if got != want.String() {
+		t.Errorf("output differs: %d bytes, want %d; first difference at %d", len(got), want.Len(), firstDifference(got, want.String()))
+	}
+}
+
+func firstDifference(a, b string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }
