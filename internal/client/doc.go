@@ -73,4 +73,11 @@
 // doubling, at most 5 s) and gives up at once when ResumeSession answers
 // that the session does not exist or is not the caller's. An empty token
 // means the session has ended ("Session: <id> timed out.").
+//
+// A new Client for a running session (`sesame session resume` from
+// another process) is a new stream: a fresh ClientId, its own sequence
+// numbers from 0 in both directions, as a new plugin run would have.
+// What the previous client left unacknowledged is not its to receive;
+// the server and the agent must start a new stream for it, which the
+// changed ClientId in OpenDataChannel tells them to do.
 package client
