@@ -124,7 +124,13 @@ func (h *hub) runAgent(a *agentConn) {
 	a.conn.SetReadLimit(maxControlMessage)
 	defer h.dropAgent(a)
 	for {
-		ctx, cancel := context.WithTimeout(h.ctx, nodePingTimeout)
+		// Until hello registers it, shutdown does not know the channel:
+		// its start ends the wait.
+		parent := h.quit
+		if a.isRegistered() {
+			parent = h.ctx
+		}
+		ctx, cancel := context.WithTimeout(parent, nodePingTimeout)
 		typ, data, err := a.conn.Read(ctx)
 		cancel()
 		if err != nil {
@@ -145,11 +151,14 @@ func (h *hub) runAgent(a *agentConn) {
 	}
 }
 
-func (h *hub) handleControl(a *agentConn, m *protocol.ControlMessage) {
+func (a *agentConn) isRegistered() bool {
 	a.mu.Lock()
-	registered := a.registered
-	a.mu.Unlock()
-	if !registered && m.Type != protocol.ControlHello && m.Type != protocol.ControlError {
+	defer a.mu.Unlock()
+	return a.registered
+}
+
+func (h *hub) handleControl(a *agentConn, m *protocol.ControlMessage) {
+	if !a.isRegistered() && m.Type != protocol.ControlHello && m.Type != protocol.ControlError {
 		h.controlError(a, m.SessionID, "Send hello first.")
 		return
 	}
@@ -196,6 +205,7 @@ func (h *hub) hello(a *agentConn, info *protocol.NodeInfo) {
 	}
 	if !h.addAgent(a) {
 		h.sendControl(a, &protocol.ControlMessage{Type: protocol.ControlShutdown, Reason: "The server is shutting down; connect again."})
+		closeConn(a.conn, websocket.StatusGoingAway, reasonGoingAway)
 		return
 	}
 	h.ping(a, store.PingOnline)

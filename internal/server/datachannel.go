@@ -118,7 +118,7 @@ func (s *Server) serveDataChannel(w http.ResponseWriter, r *http.Request) {
 // to its session's relay and relays its frames until it closes.
 func (h *hub) serveData(conn *websocket.Conn, id, remote string) {
 	conn.SetReadLimit(maxOpenMessage)
-	ctx, cancel := context.WithTimeout(h.ctx, openTimeout)
+	ctx, cancel := context.WithTimeout(h.quit, openTimeout)
 	typ, data, err := conn.Read(ctx)
 	cancel()
 	if err != nil {
@@ -174,6 +174,10 @@ func (h *hub) serveData(conn *websocket.Conn, id, remote string) {
 		return
 	}
 	defer rl.detach(p)
+	if h.isClosing() {
+		// Shutdown began before it could see this peer: it goes too.
+		closeConn(conn, websocket.StatusGoingAway, reasonGoingAway)
+	}
 	conn.SetReadLimit(maxRelayMessage)
 	for {
 		_, frame, err := conn.Read(h.ctx)

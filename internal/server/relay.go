@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/sesame-sh/sesame/internal/iam"
 	"github.com/sesame-sh/sesame/internal/protocol"
 	"github.com/sesame-sh/sesame/internal/store"
 )
@@ -81,8 +83,11 @@ type hub struct {
 	log    *slog.Logger
 	ctx    context.Context // cancelled when Shutdown runs out of time
 	cancel context.CancelFunc
-	quit   chan struct{} // closed when Shutdown begins
-	wg     sync.WaitGroup
+	// quit is cancelled when Shutdown begins: it ends the sweeper and
+	// the waits of channels not yet admitted.
+	quit    context.Context
+	endQuit context.CancelFunc
+	wg      sync.WaitGroup
 
 	mu       sync.Mutex // protects the following
 	closing  bool
@@ -101,7 +106,8 @@ type hub struct {
 
 func newHub(s *Server) *hub {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &hub{s: s, log: s.log, ctx: ctx, cancel: cancel, quit: make(chan struct{}),
+	quit, endQuit := context.WithCancel(ctx)
+	return &hub{s: s, log: s.log, ctx: ctx, cancel: cancel, quit: quit, endQuit: endQuit,
 		agents: map[string]*agentConn{}, relays: map[string]*relay{}, used: map[[32]byte]time.Time{},
 		rotated: map[string]time.Time{}, pending: map[string]string{}}
 }
@@ -119,6 +125,13 @@ func (h *hub) enter() bool {
 }
 
 func (h *hub) leave() { h.wg.Done() }
+
+// isClosing reports whether shutdown has begun.
+func (h *hub) isClosing() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closing
+}
 
 // spawn runs f in a goroutine the hub waits for; it does nothing once
 // shutdown has begun (shutdown closes every connection itself).
@@ -157,7 +170,7 @@ func (h *hub) beginShutdown() {
 		return
 	}
 	h.closing = true
-	close(h.quit)
+	h.endQuit()
 	for _, a := range h.agents {
 		h.spawnLocked(func() {
 			h.sendControl(a, &protocol.ControlMessage{Type: protocol.ControlShutdown, Reason: "The server is shutting down; connect again."})
@@ -218,7 +231,7 @@ func (h *hub) runSweeper() {
 	defer t.Stop()
 	for {
 		select {
-		case <-h.quit:
+		case <-h.quit.Done():
 			return
 		case <-t.C:
 			h.sweep()
@@ -257,10 +270,10 @@ func (s *Server) limitsOf(ctx context.Context, docName string, d *sessionDoc) li
 	if d != nil {
 		l = limits{idle: minutes(d.Inputs.IdleSessionTimeout), max: minutes(d.Inputs.MaxSessionDuration)}
 	}
-	if (l.idle == 0 || l.max == 0) && docName != defaultSessionDocument {
-		if def := s.sessionDocNamed(ctx, defaultSessionDocument); def != nil {
-			l.idle = cmpOr(l.idle, minutes(def.Inputs.IdleSessionTimeout))
-			l.max = cmpOr(l.max, minutes(def.Inputs.MaxSessionDuration))
+	if (l.idle == 0 || l.max == 0) && docName != iam.DefaultSessionDocument {
+		if def := s.sessionDocNamed(ctx, iam.DefaultSessionDocument); def != nil {
+			l.idle = cmp.Or(l.idle, minutes(def.Inputs.IdleSessionTimeout))
+			l.max = cmp.Or(l.max, minutes(def.Inputs.MaxSessionDuration))
 		}
 	}
 	if l.idle == 0 {
@@ -269,16 +282,7 @@ func (s *Server) limitsOf(ctx context.Context, docName string, d *sessionDoc) li
 	return l
 }
 
-const defaultSessionDocument = "SSM-SessionManagerRunShell"
-
 func minutes(n int) time.Duration { return time.Duration(n) * time.Minute }
-
-func cmpOr(a, b time.Duration) time.Duration {
-	if a != 0 {
-		return a
-	}
-	return b
-}
 
 // sessionDocNamed reads and parses a session document; nil if it
 // cannot.
@@ -446,7 +450,15 @@ func (r *relay) settle() {
 		case err == nil:
 			r.status = want
 		case errors.Is(err, store.ErrConflict):
-			// The session ended meanwhile; endSession is at work.
+			// The session has ended: by endSession, which is at work or
+			// done; or before this relay was made (it raced the end).
+			r.h.mu.Lock()
+			if r.h.relays[r.id] == r {
+				delete(r.h.relays, r.id)
+			}
+			r.h.mu.Unlock()
+			r.h.end(r, r.id, r.target, ending{status: store.SessionTerminated, stored: true, byAgent: true})
+			return
 		default:
 			r.h.log.Error("session status not recorded", "session_id", r.id, "status", want, "err", err)
 		}
@@ -663,6 +675,12 @@ func (h *hub) endSession(id, target string, e ending) {
 	r := h.relays[id]
 	delete(h.relays, id)
 	h.mu.Unlock()
+	h.end(r, id, target, e)
+}
+
+// end ends session id with its relay r, which the hub no longer holds
+// (nil if it held none).
+func (h *hub) end(r *relay, id, target string, e ending) {
 	var client, agent *peer
 	if r != nil {
 		r.mu.Lock()

@@ -63,9 +63,18 @@ func TestRelay(t *testing.T) {
 
 	// The agent attaches first and is paused; the client's arrival
 	// starts it and makes the session Connected.
-	s.attachBoth(t)
+	agent, client := s.attachBoth(t)
 	if st, _ := ts.sessionStatus(t, s.id); st != store.SessionConnected {
 		t.Errorf("status %s with both attached, want Connected", st)
+	}
+	// The server answers pings on every channel (AWS's agent drops a
+	// channel whose pings go unanswered).
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	for name, c := range map[string]*websocket.Conn{"agent's data": agent.conn, "client's data": client.conn, "control": a.conn} {
+		if err := c.Ping(ctx); err != nil {
+			t.Errorf("ping on the %s channel: %v", name, err)
+		}
 	}
 
 	// A megabyte each way, at the same time, byte for byte.
