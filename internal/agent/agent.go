@@ -209,7 +209,7 @@ func (a *Agent) startSession(ss *protocol.SessionStart) {
 		return
 	}
 	ctx, cancel := context.WithCancelCause(a.base)
-	s := &session{a: a, start: *ss, log: log, cancel: cancel}
+	s := &session{a: a, start: *ss, log: log, cancel: cancel, client: make(chan struct{})}
 	a.live[ss.SessionID] = s
 	a.sessions.Add(1)
 	go func() {

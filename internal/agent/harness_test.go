@@ -291,7 +291,12 @@ func (fs *fakeServer) dataChannel(w http.ResponseWriter, r *http.Request) {
 		conn.Close(websocket.StatusPolicyViolation, "bad token")
 		return
 	}
-	s.client.Resume() // the relay's buffered client frames, as a real relay would forward them
+	// The client is attached: as sesame's server does, say so, then
+	// pass on what the client had sent meanwhile.
+	start, _ := (&protocol.Message{MessageType: protocol.TypeStartPublication, SchemaVersion: 1, CreatedDate: 1,
+		Flags: protocol.ControlFlags}).MarshalBinary()
+	conn.Write(ctx, websocket.MessageBinary, start)
+	s.client.Resume()
 	for {
 		typ, data, err := conn.Read(ctx)
 		if err != nil {

@@ -66,6 +66,9 @@ type session struct {
 	stream *protocol.Stream
 	lost   atomic.Bool    // the data channel is gone for good
 	wg     sync.WaitGroup // the session's goroutines
+
+	client     chan struct{} // closed once a client is known to be attached
+	clientOnce sync.Once
 }
 
 // run runs the session from the data channel's opening to its end.
@@ -129,6 +132,10 @@ func (s *session) state(st protocol.SessionState) protocol.AgentSessionState {
 
 // receive handles one frame from the data channel.
 func (s *session) receive(frame []byte) {
+	switch frameType(frame) {
+	case protocol.TypeStartPublication, protocol.TypeInputStreamData, protocol.TypeAcknowledge:
+		s.clientOnce.Do(func() { close(s.client) }) // the server or the client says one is there
+	}
 	m, err := s.stream.Receive(frame)
 	if err != nil {
 		if !errors.Is(err, protocol.ErrClosed) {
@@ -284,15 +291,42 @@ func (s *session) end(err error) {
 		if err := s.dc.sendControl(protocol.TypeAgentSessionState, s.state(protocol.SessionTerminating), endWait); err != nil {
 			s.log.Warn("agent_session_state Terminating not sent", "err", err)
 		}
+	case errors.Is(err, errAgentStopping):
+		s.log.Info("session ended: the agent is stopping")
+		s.flush()
+		s.closeChannel(err.Error())
 	default:
-		if errors.Is(err, errAgentStopping) {
-			s.log.Info("session ended: the agent is stopping")
-		} else {
-			s.log.Warn("session failed", "err", err)
-		}
+		s.log.Warn("session failed", "err", err)
+		s.awaitClient()
 		s.flush()
 		s.closeChannel(err.Error())
 	}
+}
+
+// awaitClient waits, up to clientWait, until a client is attached, so
+// that the reason a session failed reaches it: the server passes
+// channel_closed on to the client attached at the time. A session can
+// fail before its client has dialed.
+func (s *session) awaitClient() {
+	t := s.a.cfg.Clock.NewTimer(clientWait)
+	defer t.Stop()
+	select {
+	case <-s.client:
+	case <-t.C():
+		s.log.Info("no client attached to hear why the session failed")
+	}
+}
+
+// clientWait bounds awaitClient.
+const clientWait = 15 * time.Second
+
+// frameType reads the MessageType of a frame without decoding it: 32
+// ASCII bytes at offset 4, padded with spaces (or NULs).
+func frameType(frame []byte) protocol.MessageType {
+	if len(frame) < protocol.HeaderSize {
+		return ""
+	}
+	return protocol.MessageType(strings.TrimRight(string(frame[4:36]), " \x00"))
 }
 
 // flush waits for the client to acknowledge the session's output, up to
