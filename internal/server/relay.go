@@ -315,6 +315,35 @@ func (h *hub) relayOf(ctx context.Context, sess store.Session) *relay {
 	return h.addRelay(sess, l, h.s.cfg.Clock())
 }
 
+// adoptSessions makes relays for the live sessions in the store, which
+// a restarted server finds with nobody attached: Connected ones become
+// Disconnected, and every one's idle timeout starts again, so that a
+// session nobody comes back to ends. Serve calls it before it accepts.
+func (s *Server) adoptSessions(ctx context.Context) error {
+	now := s.cfg.Clock()
+	opts := store.ListOptions{Limit: store.MaxPageSize}
+	for {
+		page, err := s.cfg.Store.ListSessions(ctx, store.SessionFilter{State: store.SessionsActive}, opts)
+		if err != nil {
+			return fmt.Errorf("adopt live sessions: %w", err)
+		}
+		for _, sess := range page.Items {
+			if sess.Status == store.SessionConnected {
+				err := s.cfg.Store.SetSessionStatus(ctx, sess.ID, store.SessionDisconnected, "", now.UTC())
+				if err != nil && !errors.Is(err, store.ErrConflict) {
+					return fmt.Errorf("adopt session %s: %w", sess.ID, err)
+				}
+				sess.Status = store.SessionDisconnected
+			}
+			s.hub.addRelay(sess, s.limitsOf(ctx, sess.DocumentName, s.sessionDocNamed(ctx, sess.DocumentName)), now)
+		}
+		if page.NextToken == "" {
+			return nil
+		}
+		opts.Token = page.NextToken
+	}
+}
+
 // addRelay adds the relay of a session, or returns the one there is;
 // nil once shutdown has begun. activity is when the idle timeout starts.
 func (h *hub) addRelay(sess store.Session, l limits, activity time.Time) *relay {

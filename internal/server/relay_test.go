@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -438,5 +440,90 @@ func TestServeShutdown(t *testing.T) {
 	}
 	if got := ts.node(t, n.ID).PingStatus; got != store.PingConnectionLost {
 		t.Errorf("node %s after the server stopped", got)
+	}
+}
+
+// TestRelayRestart: the server stops and another starts on the same
+// store; it adopts the live session, the agent and the client come back
+// to it, and the session goes on with nothing lost.
+func TestRelayRestart(t *testing.T) {
+	t.Parallel()
+	ts := newRelayServer(t)
+	n := newOfflineNode(t, ts.testServer, "")
+	a := connectAgent(t, ts.testServer, n)
+	s := ts.openSession(t, a, "")
+	s.attachBoth(t)
+	transfer(t, s.agent, s.client, 8<<10)
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if err := ts.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.expect(t, protocol.ControlShutdown)
+	// Written while the server is away.
+	output, input := make([]byte, 64<<10), make([]byte, 16<<10)
+	rand.Read(output)
+	rand.Read(input)
+	if _, err := s.agent.stream.Write(output); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.client.stream.Write(input); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := ts.cfg
+	cfg.Logger = slog.New(ts.log)
+	next, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(next.Handler())
+	t.Cleanup(hs.Close)
+	ts2 := &relayServer{testServer: &testServer{Server: next, URL: hs.URL, Store: ts.Store, Admin: ts.Admin}, log: ts.log, clock: ts.clock}
+	shutdownAtCleanup(t, ts2.testServer)
+	if err := next.adoptSessions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := ts2.sessionStatus(t, s.id); st != store.SessionDisconnected {
+		t.Errorf("adopted session %s, want Disconnected", st)
+	}
+
+	a2 := connectAgent(t, ts2.testServer, n)
+	s.agent.url = ts2.wsURL("/v1/data-channel/" + s.id + "?role=publish_subscribe")
+	s.agent.attach(t, agentToken(t, a2, s.id))
+	s.agent.expect(t, protocol.TypePausePublication)
+	s.client.url = s.agent.url
+	s.client.attach(t, ts2.resumeToken(t, s.id))
+	s.agent.expect(t, protocol.TypeStartPublication)
+
+	got := make([]byte, len(output))
+	readFull(t, s.client, got)
+	in := make([]byte, len(input))
+	readFull(t, s.agent, in)
+	if !bytes.Equal(got, output) || !bytes.Equal(in, input) {
+		t.Fatal("data changed across the restart")
+	}
+	if st, _ := ts2.sessionStatus(t, s.id); st != store.SessionConnected {
+		t.Errorf("status %s after both came back", st)
+	}
+
+	// A session nobody comes back to ends after the idle timeout.
+	s2 := ts2.openSession(t, a2, "")
+	if err := next.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	third, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shutdownAtCleanup(t, &testServer{Server: third})
+	if err := third.adoptSessions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ts.clock.Add(defaultIdleTimeout)
+	third.hub.sweep()
+	if st, reason := ts.sessionStatus(t, s2.id); st != store.SessionTerminated || reason != protocol.IdleTimeoutOutput {
+		t.Errorf("abandoned session: %s %q", st, reason)
 	}
 }

@@ -28,6 +28,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsCfg *tls.Config,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	hs.RegisterOnShutdown(s.hub.beginShutdown)
+	if err := s.adoptSessions(ctx); err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
 	if tlsCfg != nil {
 		hs.TLSConfig = tlsCfg
