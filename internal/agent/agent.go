@@ -265,25 +265,21 @@ func (a *Agent) sessionToken(ctx context.Context, id string) (string, error) {
 // tokenTimeout bounds the wait for a session_token answer.
 const tokenTimeout = 15 * time.Second
 
-// deliverToken hands the server's session_token answer (or refusal) to
-// the session that asked.
-func (a *Agent) deliverToken(id, token, refusal string) {
+// deliverToken hands the server's answer to a session_token request to
+// the session that asked: a token, or why there is none.
+func (a *Agent) deliverToken(id string, r tokenReply) {
 	a.mu.Lock()
 	ch := a.waiters[id]
 	delete(a.waiters, id)
 	a.mu.Unlock()
 	if ch == nil {
-		if token != "" {
+		if r.err == nil {
 			a.log.Debug("session_token answer nobody waits for", "session_id", id)
 		}
 		return
 	}
-	r := tokenReply{token: token}
-	if token == "" {
-		if refusal == "" {
-			refusal = "no token"
-		}
-		r.err = fmt.Errorf("%w: %s", errSessionGone, refusal)
+	if r.err == nil && r.token == "" {
+		r.err = errors.New("the server answered session_token without a token")
 	}
 	ch <- r
 }

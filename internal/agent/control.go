@@ -93,9 +93,6 @@ func (a *Agent) dialControlWith(ctx context.Context, creds Credentials, token st
 // ctx is done it leaves cc open: stop closes it after the sessions.
 func (a *Agent) serveControl(ctx context.Context, cc *controlConn) (connected bool, err error) {
 	go cc.read(a.handleControl)
-	a.mu.Lock()
-	a.ctrl = cc
-	a.mu.Unlock()
 	defer func() {
 		a.mu.Lock()
 		if a.ctrl == cc {
@@ -117,6 +114,11 @@ func (a *Agent) serveControl(ctx context.Context, cc *controlConn) (connected bo
 			return connected, cc.err
 		case secs := <-cc.hello:
 			if !connected {
+				// Sessions may use the channel once the server has
+				// answered hello: it refuses anything before.
+				a.mu.Lock()
+				a.ctrl = cc
+				a.mu.Unlock()
 				a.log.Info("control channel up", "instance_id", a.credentials().InstanceID)
 			}
 			connected = true
@@ -236,10 +238,11 @@ func (a *Agent) handleControl(cc *controlConn, m *protocol.ControlMessage) error
 	case protocol.ControlStartSession:
 		a.startSession(m.Session)
 	case protocol.ControlTerminateSession:
-		a.deliverToken(m.SessionID, "", m.Reason) // the answer to a session_token for an ended session
+		// Also the answer to session_token for a session that has ended.
+		a.deliverToken(m.SessionID, tokenReply{err: fmt.Errorf("%w: %s", errSessionGone, m.Reason)})
 		a.terminate(m.SessionID, m.Reason)
 	case protocol.ControlSessionToken:
-		a.deliverToken(m.SessionID, m.Token, "")
+		a.deliverToken(m.SessionID, tokenReply{token: m.Token})
 	case protocol.ControlRotateCredentials:
 		a.rotate(cc, m.Token)
 	case protocol.ControlShutdown:
@@ -247,8 +250,8 @@ func (a *Agent) handleControl(cc *controlConn, m *protocol.ControlMessage) error
 		return errServerShutdown
 	case protocol.ControlError:
 		a.log.Warn("the server reported an error", "reason", m.Reason, "session_id", m.SessionID)
-		if m.SessionID != "" {
-			a.deliverToken(m.SessionID, "", m.Reason)
+		if m.SessionID != "" { // a session_token refused: the session asks again
+			a.deliverToken(m.SessionID, tokenReply{err: errors.New("the server refused a session token: " + m.Reason)})
 		}
 	}
 	return nil

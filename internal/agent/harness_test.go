@@ -35,7 +35,7 @@ type fakeServer struct {
 
 	controls chan *controlPeer // accepted control connections
 	reject   atomic.Int32      // control dials still to refuse with 503
-	noTokens atomic.Bool       // answer session_token with a refusal
+	noTokens atomic.Bool       // answer session_token with terminate_session
 
 	mu       sync.Mutex      // protects the following
 	tokens   map[string]bool // node tokens accepted
@@ -114,8 +114,13 @@ func (fs *fakeServer) answerToken(p *controlPeer, id string) {
 	fs.mu.Lock()
 	s := fs.sessions[id]
 	fs.mu.Unlock()
-	reply := &protocol.ControlMessage{Type: protocol.ControlError, SessionID: id, Reason: "no such session"}
-	if s != nil && !fs.noTokens.Load() {
+	var reply *protocol.ControlMessage
+	switch {
+	case s == nil:
+		reply = &protocol.ControlMessage{Type: protocol.ControlError, SessionID: id, Reason: "no such session"}
+	case fs.noTokens.Load(): // as sesame's server answers for an ended session
+		reply = &protocol.ControlMessage{Type: protocol.ControlTerminateSession, SessionID: id, Reason: "Session is already terminated"}
+	default:
 		reply = &protocol.ControlMessage{Type: protocol.ControlSessionToken, SessionID: id, Token: s.newToken()}
 	}
 	p.send(fs.t, reply)
