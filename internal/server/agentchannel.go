@@ -185,7 +185,11 @@ func (h *hub) hello(a *agentConn, info *protocol.NodeInfo) {
 		ni := nodeInfo{Hostname: info.Hostname, PlatformType: info.PlatformType, PlatformName: info.PlatformName,
 			PlatformVersion: info.PlatformVersion, AgentVersion: info.AgentVersion, IPAddress: info.IPAddress}
 		if err := ni.check(); err != nil {
-			h.controlError(a, "", err.(*agentErr).message)
+			msg, ae := err.Error(), (*agentErr)(nil)
+			if errors.As(err, &ae) {
+				msg = ae.message
+			}
+			h.controlError(a, "", msg)
 			return
 		}
 		if ni.IPAddress == "" {
