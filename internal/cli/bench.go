@@ -28,7 +28,7 @@ type benchAPIOptions struct {
 	rate       float64
 	duration   time.Duration
 	warmup     time.Duration
-	heartbeats bool
+	agents     int
 	seed       uint64
 	format     string
 	cpuProfile string
@@ -44,13 +44,18 @@ at a fixed request rate, against a real server on a loopback port.
 
 It seeds a fresh store (SQLite in a temporary directory, or a new schema in the
 PostgreSQL database --store names, dropped at the end) with --nodes nodes,
-tagged Env=Dev/Prod and Team=team-0..9 and Online, and --users users with
+tagged Env=Dev/Prod and Team=team-0..9, and --users users with
 access keys and the policies of the seed scenarios: StartSession on nodes with
 a tag condition (some limited to their own team through aws:PrincipalTag), the
 session document, Terminate/Resume on their own sessions, some with a
 permissions boundary that denies Prod nodes, some without access. It then
-starts a sesame server in-process (plain HTTP, audit log on) and drives it
-open-loop: requests are due at a fixed rate whatever the server does, signed
+starts a sesame server in-process (plain HTTP, audit log on), connects a
+simulated agent for each node (--agents: the control channel StartSession
+sends sessions on; each heartbeats every 30s, spread evenly, so the store
+records nodes/30 pings a second). Both ends of each agent's connection are
+open files of this process: under a low open-file limit fewer nodes get one,
+and StartSession on the others answers TargetNotConnected, which then counts
+as expected. It drives the server open-loop: requests are due at a fixed rate whatever the server does, signed
 with SigV4 and sent over kept-alive TCP connections, and each one's latency
 runs from its due time, so a stall is charged to every request that waited
 behind it (no coordinated omission).
@@ -92,7 +97,7 @@ policies or calls failed; missing the aim is reported, not an error.`,
 	f.Float64Var(&o.rate, "rate", loadtest.DefaultRate, "requests a second (`R`) in every phase")
 	f.DurationVar(&o.duration, "duration", loadtest.DefaultDuration, "length of each measured phase")
 	f.DurationVar(&o.warmup, "warmup", loadtest.DefaultWarmup, "length of the unmeasured warm-up (0 for none)")
-	f.BoolVar(&o.heartbeats, "heartbeats", false, "record a ping for every node every 30s during the run, as agents do (nodes/30 store writes a second); needed for runs over 80s")
+	f.IntVar(&o.agents, "agents", -1, "nodes (`N`) with an agent on the control channel, which StartSession needs (default: all)")
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the secrets and the request sequence")
 	f.StringVar(&o.format, "format", "text", "output `format`: text or json")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured API phase (server and generator) to `FILE`")
@@ -114,8 +119,15 @@ func runBenchAPI(cmd *cobra.Command, o benchAPIOptions) error {
 		return usageError("--warmup must not be negative")
 	}
 	cfg := loadtest.Config{Store: o.store, Nodes: o.nodes, Users: o.users, Rate: o.rate,
-		Duration: o.duration, Warmup: o.warmup, Heartbeats: o.heartbeats, Seed: o.seed,
-		Progress: cmd.ErrOrStderr()}
+		Duration: o.duration, Warmup: o.warmup, Seed: o.seed, Progress: cmd.ErrOrStderr()}
+	switch {
+	case o.agents < 0:
+		cfg.Agents = 0 // all
+	case o.agents == 0:
+		cfg.Agents = -1 // none
+	default:
+		cfg.Agents = o.agents
+	}
 	if o.warmup == 0 {
 		cfg.Warmup = -1
 	}

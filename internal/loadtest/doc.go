@@ -4,10 +4,10 @@
 //
 // # A run
 //
-//	seed ──▶ serve ──▶ warm-up ──▶ GET /healthz ──▶ API mix ──▶ engine alone
-//	store    loopback  (API mix,   same rate,       same rate,  PolicySet.Authorize
-//	direct   plain HTTP unmeasured) measured        measured    on the API phase's
-//	                                                            StartSession calls
+//	seed ──▶ serve ──▶ agents ──▶ warm-up ──▶ GET /healthz ──▶ API mix ──▶ engine alone
+//	store    loopback  control    (API mix,   same rate,       same rate,  PolicySet.Authorize
+//	direct   plain     channels,  unmeasured) measured        measured    on the API phase's
+//	         HTTP      heartbeats ─────────────────────────────────────▶  StartSession calls
 //
 // Run seeds a fresh store (SQLite in a temporary directory, or a new
 // schema of a PostgreSQL database, dropped at the end) through the
@@ -27,7 +27,8 @@
 // only timed.
 //
 // It then starts a server.Server (with its audit log, on disk) on a
-// loopback port and drives it from the same process.
+// loopback port, connects the agents, and drives the server from the
+// same process.
 //
 // # Measuring
 //
@@ -55,8 +56,15 @@
 // /healthz and API phases, and the machine's load average, which say
 // how much of the machine the run had.
 //
-// Without Config.Heartbeats the seeded pings keep nodes Online for the
-// 100 s the server allows, so the measured phases must end within 80 s;
-// with them, every node records a ping every 30 s, as a real fleet's
-// agents make the server do.
+// # Agents
+//
+// StartSession sends the session to the target's agent on its control
+// channel, so each node gets a simulated agent (agent.go): a control
+// channel that says hello and heartbeats every 30 s, the heartbeats
+// spread evenly, as a fleet's are (Nodes/30 pings written a second). It
+// opens no data channel, so its sessions stay Connecting. Both ends of
+// each channel are open files of this process: where the open-file limit
+// is too low for all of them (20,000 allows about 7,000), the first nodes
+// get agents and StartSession on the others is expected to answer
+// TargetNotConnected, after the same authorization.
 package loadtest

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sesame-sh/sesame/internal/protocol"
 	"github.com/sesame-sh/sesame/internal/store"
 )
 
@@ -25,14 +26,19 @@ const (
 
 // node is one seeded node.
 type node struct {
-	id   string // mi-<17 hex>
-	env  string // Dev or Prod
-	team string
-	tags []store.Tag
+	id    string // mi-<17 hex>
+	env   string // Dev or Prod
+	team  string
+	tags  []store.Tag
+	token string // its agent's credentials
+	info  protocol.NodeInfo
 }
 
 func newNode(i int) node {
 	n := node{id: fmt.Sprintf("mi-%017x", 0x5e5a000000+i), env: []string{"Dev", "Prod"}[i%2], team: fmt.Sprintf("team-%d", i%teams)}
+	n.info = protocol.NodeInfo{AgentVersion: "3.3.1142.0", Hostname: fmt.Sprintf("node-%05d.bench.internal", i),
+		PlatformType: "Linux", PlatformName: "Debian GNU/Linux", PlatformVersion: "12",
+		IPAddress: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)}
 	n.tags = []store.Tag{
 		{Key: "Env", Value: n.env},
 		{Key: "Team", Value: n.team},

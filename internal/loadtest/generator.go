@@ -21,12 +21,16 @@ type generator struct {
 	client *http.Client
 }
 
+// maxConns bounds the generator's connections, which are open files
+// twice over (both ends are in the process), like the agents'.
+const maxConns = 512
+
 func newGenerator(base, region string, f *fleet) *generator {
 	t := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        1024,
-		MaxIdleConnsPerHost: 1024, // keep-alive: reuse connections
-		MaxConnsPerHost:     1024,
+		MaxIdleConns:        maxConns,
+		MaxIdleConnsPerHost: maxConns, // keep-alive: reuse connections
+		MaxConnsPerHost:     maxConns, // more wait for one, their latency running
 		IdleConnTimeout:     time.Minute,
 		DisableCompression:  true,
 	}
@@ -37,11 +41,13 @@ func (g *generator) close() { g.client.CloseIdleConnections() }
 
 // opStats is what a phase measured for one operation.
 type opStats struct {
-	latency      Histogram
-	requests     int // sent
-	answered     int // got an HTTP response
-	allowed      int // 200
-	denied       int // AccessDeniedException
+	latency      Histogram // from the due time
+	service      Histogram // from the send time
+	requests     int       // sent
+	answered     int       // got an HTTP response
+	allowed      int       // 200, or TargetNotConnected where expected
+	denied       int       // AccessDeniedException
+	notConnected int       // allowed, but the node has no agent: TargetNotConnected
 	wantAllowed  int
 	wantDenied   int
 	mismatched   int            // allowed but expected denied, or the reverse
@@ -142,6 +148,7 @@ func (g *generator) send(ctx context.Context, ps *phaseStats, r *request, due ti
 	}
 	s.answered++
 	s.latency.Record(done.Sub(due))
+	s.service.Record(done.Sub(sent))
 	if done.After(s.lastAnswer) {
 		s.lastAnswer = done
 	}
@@ -157,6 +164,14 @@ func (g *generator) send(ctx context.Context, ps *phaseStats, r *request, due ti
 		if r.allow {
 			s.mismatched++
 			s.lastMismatch = describe(g.f, r, "denied")
+		}
+	case code == notConnected && r.op == opStartSession && !r.agent:
+		// Authorized, then refused for want of an agent: as expected.
+		s.allowed++
+		s.notConnected++
+		if !r.allow {
+			s.mismatched++
+			s.lastMismatch = describe(g.f, r, "allowed")
 		}
 	default:
 		s.errors[code]++

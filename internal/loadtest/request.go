@@ -36,18 +36,21 @@ type request struct {
 	node   int
 	filter bool // DescribeInstanceInformation: filter on tag:Env=Dev
 	allow  bool // the expected decision
+	agent  bool // the node has an agent: an allowed StartSession starts
 }
 
 // planner draws the requests of the API phases: an operation by the mix,
 // a random user and a random node.
 type planner struct {
-	f   *fleet
-	mix Mix
-	rnd *rand.Rand
+	f      *fleet
+	mix    Mix
+	rnd    *rand.Rand
+	agents int // the first agents nodes have one
 }
 
 func (p *planner) next() request {
 	r := request{user: p.rnd.IntN(len(p.f.users)), node: p.rnd.IntN(len(p.f.nodes))}
+	r.agent = r.node < p.agents
 	u := &p.f.users[r.user]
 	switch k := p.rnd.IntN(p.mix.total()); {
 	case k < p.mix.StartSession:
@@ -101,6 +104,7 @@ const (
 	outcomeOK        = "OK"
 	outcomeTransport = "TransportError" // the request was not answered
 	accessDenied     = "AccessDeniedException"
+	notConnected     = "TargetNotConnected"
 )
 
 // outcome reads resp to its end and returns OK for a 200, or the AWS

@@ -9,7 +9,6 @@ import (
 	"net"
 	"path/filepath"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/sesame-sh/sesame/internal/audit"
@@ -45,8 +44,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := seed(ctx, be, f, be.seedWorkers, cfg.Progress); err != nil {
 		return nil, err
 	}
+	if be.analyze != nil {
+		fmt.Fprintf(cfg.Progress, "seed: analyze the tables\n")
+		if err := be.analyze(ctx); err != nil {
+			return nil, err
+		}
+	}
 	rep := &Report{Store: be.name, Nodes: cfg.Nodes, Users: cfg.Users, Rate: cfg.Rate,
-		DurationS: cfg.Duration.Seconds(), WarmupS: cfg.Warmup.Seconds(), Heartbeats: cfg.Heartbeats,
+		DurationS: cfg.Duration.Seconds(), WarmupS: cfg.Warmup.Seconds(),
 		Seed: cfg.Seed, SeedS: time.Since(seedStart).Seconds(), CPUs: runtime.GOMAXPROCS(0)}
 
 	alog, err := audit.New(audit.Config{Path: filepath.Join(be.dir, "audit", "audit.log"), Logger: cfg.Logger})
@@ -67,36 +72,51 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 
-	// The server and the heartbeats are the run's goroutines: stopped
-	// and waited for before Run returns.
-	runCtx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
+	// The server is the run's goroutine: stopped and waited for before
+	// Run returns, after the agents.
+	serveCtx, stopServe := context.WithCancel(ctx)
 	serveErr := make(chan error, 1)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		serveErr <- srv.Serve(runCtx, ln, nil, nil)
-	}()
-	p := &pinger{st: be, f: f}
-	if cfg.Heartbeats {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p.run(runCtx)
-		}()
-	}
-	phases, err := runPhases(ctx, cfg, "http://"+ln.Addr().String(), f)
-	stop()
-	wg.Wait()
-	if serr := <-serveErr; serr != nil && !errors.Is(serr, context.Canceled) {
-		err = errors.Join(err, fmt.Errorf("serve: %w", serr))
-	}
+	go func() { serveErr <- srv.Serve(serveCtx, ln, nil, nil) }()
+	phases, err := runAgentsAndPhases(ctx, cfg, ln.Addr().String(), f, rep)
+	stopServe()
+	serr := <-serveErr
 	if err != nil {
 		return nil, err
 	}
-	rep.Pings, rep.PingErrors = p.pings, p.errors
-	phases.fill(rep) // last: it lists the problems, ping errors included
+	phases.fill(rep) // it lists the problems, the agents' included
+	if serr != nil && !errors.Is(serr, context.Canceled) {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("server shutdown: %v", serr))
+	}
 	return rep, nil
+}
+
+// runAgentsAndPhases connects the agents, runs the phases with the
+// agents heartbeating, and closes the agents.
+func runAgentsAndPhases(ctx context.Context, cfg Config, addr string, f *fleet, rep *Report) (*phases, error) {
+	// Both ends of every connection are open files of this process; keep
+	// room for the generator's connections and the store's files.
+	const reserve = 4*maxConns + 4096
+	n := cfg.Agents
+	if limit := raiseOpenFiles(2*n + reserve); 2*n+reserve > limit {
+		n = max(0, (limit-reserve)/2)
+		fmt.Fprintf(cfg.Progress, "agents: the open-file limit (%d) allows %d agents of %d\n", limit, n, cfg.Agents)
+	}
+	a, err := connectAgents(ctx, "ws://"+addr, f, n, 32, cfg.Progress)
+	if err != nil {
+		return nil, err
+	}
+	beatCtx, stopBeats := context.WithCancel(ctx)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.heartbeat(beatCtx)
+	}()
+	ph, err := runPhases(ctx, cfg, "http://"+addr, f, n)
+	stopBeats()
+	a.close()
+	rep.Agents, rep.Heartbeats = n, int(a.beats.Load())
+	rep.SessionsDispatched, rep.AgentErrors = int(a.starts.Load()), int(a.errs.Load())
+	return ph, err
 }
 
 // phases is what the measured phases recorded.
@@ -105,10 +125,10 @@ type phases struct {
 	engine       *opStats
 }
 
-func runPhases(ctx context.Context, cfg Config, base string, f *fleet) (*phases, error) {
+func runPhases(ctx context.Context, cfg Config, base string, f *fleet, agents int) (*phases, error) {
 	gen := newGenerator(base, region, f)
 	defer gen.close()
-	plan := &planner{f: f, mix: cfg.Mix, rnd: mrand.New(mrand.NewPCG(cfg.Seed, 0x5e5a))}
+	plan := &planner{f: f, mix: cfg.Mix, rnd: mrand.New(mrand.NewPCG(cfg.Seed, 0x5e5a)), agents: agents}
 	var out phases
 	if cfg.Warmup > 0 {
 		fmt.Fprintf(cfg.Progress, "warm-up: API at %g req/s for %v\n", cfg.Rate, cfg.Warmup)
@@ -149,9 +169,10 @@ func (p *phases) fill(rep *Report) {
 	rep.Ops = append(rep.Ops, p.api.report("all"))
 	for i := range rep.Ops {
 		o := &rep.Ops[i]
-		o.VsHealthz = ratio(o.Latency, rep.Healthz.Latency)
+		o.VsHealthz = ratio(*o, rep.Healthz)
 		if o.Name == opStartSession.String() {
-			o.VsEngine = ratio(o.Latency, rep.Engine.Latency)
+			o.VsEngine = ratio(*o, rep.Engine)
+			o.VsEngine.FromSendP50, o.VsEngine.FromSendP99 = 0, 0 // the engine has no sending
 		}
 	}
 	all := rep.all()

@@ -16,15 +16,23 @@ const envPostgres = "SESAME_TEST_POSTGRES_URL"
 // did, not how fast: every request answered, each decision the one the
 // policies imply, nothing else going wrong.
 func TestRun(t *testing.T) {
-	backends := []struct{ name, store string }{{"sqlite", "sqlite"}, {"postgres", os.Getenv(envPostgres)}}
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			if b.store == "" {
+	pg := os.Getenv(envPostgres)
+	tests := []struct {
+		name, store string
+		agents      int // of 200 nodes
+	}{
+		{"sqlite", "sqlite", 0},
+		{"sqlite/half the nodes without agents", "sqlite", 100},
+		{"postgres", pg, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.store == "" {
 				t.Skip(envPostgres + " is not set: skipping the PostgreSQL backend (`bash .ci/postgres start` starts one and prints its URL)")
 			}
 			var progress bytes.Buffer
-			rep, err := Run(t.Context(), Config{Store: b.store, Nodes: 200, Users: 20, Rate: 200,
-				Duration: time.Second, Warmup: 200 * time.Millisecond, Heartbeats: true, Progress: &progress})
+			rep, err := Run(t.Context(), Config{Store: tt.store, Nodes: 200, Users: 20, Rate: 200, Agents: tt.agents,
+				Duration: time.Second, Warmup: 200 * time.Millisecond, Progress: &progress})
 			if err != nil {
 				t.Fatalf("%v\nprogress:\n%s", err, progress.String())
 			}
@@ -32,6 +40,21 @@ func TestRun(t *testing.T) {
 				t.Errorf("problems:\n%s", strings.Join(ps, "\n"))
 			}
 			checkReport(t, rep)
+			start := rep.Ops[0]
+			wantAgents := tt.agents
+			if wantAgents == 0 {
+				wantAgents = 200
+			}
+			switch {
+			case rep.Agents != wantAgents:
+				t.Errorf("%d agents connected, want %d", rep.Agents, wantAgents)
+			case rep.SessionsDispatched < start.Allowed-start.NotConnected:
+				t.Errorf("%d sessions dispatched to agents, want at least the %d started", rep.SessionsDispatched, start.Allowed-start.NotConnected)
+			case tt.agents > 0 && start.NotConnected == 0:
+				t.Errorf("no TargetNotConnected with %d nodes of 200 without agents", 200-tt.agents)
+			case tt.agents == 0 && start.NotConnected > 0:
+				t.Errorf("%d TargetNotConnected with every node's agent connected", start.NotConnected)
+			}
 			var text bytes.Buffer
 			if err := rep.WriteText(&text); err != nil {
 				t.Fatal(err)

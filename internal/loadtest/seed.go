@@ -23,6 +23,7 @@ func newFleet(nodes, users int, rnd *rand.Rand) *fleet {
 	f := &fleet{nodes: make([]node, nodes), users: make([]user, users)}
 	for i := range f.nodes {
 		f.nodes[i] = newNode(i)
+		f.nodes[i].token = nodeToken(f.nodes[i].id, rnd)
 	}
 	for i := range f.users {
 		f.users[i] = newUser(i, newSecret(rnd))
@@ -44,7 +45,8 @@ const benchActivation = "5e5a0000-0000-4000-8000-000000000001"
 
 // seed writes the fleet into st through the store's own methods, as the
 // server would have: the two managed policies, an activation and the
-// nodes registered with it (Online, with a fresh ping), and the users
+// nodes registered with it (Online, with a fresh ping and the hash of
+// their agents' credentials), and the users
 // with their tags, policies, boundaries and access keys. Nodes and users
 // are written by workers goroutines.
 func seed(ctx context.Context, st store.Store, f *fleet, workers int, progress io.Writer) error {
@@ -67,10 +69,10 @@ func seed(ctx context.Context, st store.Store, f *fleet, workers int, progress i
 		n := &f.nodes[i]
 		at := time.Now().UTC()
 		err := st.RegisterNode(ctx, benchActivation, store.Node{
-			ID: n.id, Name: fmt.Sprintf("node-%05d", i), CredentialsHash: make([]byte, 32),
-			Info: store.NodeInfo{PlatformType: "Linux", PlatformName: "Debian GNU/Linux", PlatformVersion: "12",
-				AgentVersion: "3.3.1142.0", IPAddress: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255),
-				ComputerName: fmt.Sprintf("node-%05d.bench.internal", i)},
+			ID: n.id, Name: fmt.Sprintf("node-%05d", i), CredentialsHash: nodeTokenHash(n.token),
+			Info: store.NodeInfo{PlatformType: n.info.PlatformType, PlatformName: n.info.PlatformName,
+				PlatformVersion: n.info.PlatformVersion, AgentVersion: n.info.AgentVersion,
+				IPAddress: n.info.IPAddress, ComputerName: n.info.Hostname},
 			PingStatus: store.PingOnline, LastPingAt: at, RegisteredAt: at, Tags: n.tags,
 		})
 		if err != nil {

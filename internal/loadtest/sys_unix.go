@@ -31,3 +31,28 @@ func loadAverage() float64 {
 	v, _ := strconv.ParseFloat(f, 64)
 	return v
 }
+
+// raiseOpenFiles raises the soft limit on open files towards want (and
+// the hard limit too, where the process may) and returns the limit in
+// force.
+func raiseOpenFiles(want int) int {
+	var l syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) != nil {
+		return want
+	}
+	if l.Cur >= uint64(want) {
+		return int(l.Cur)
+	}
+	next := l
+	next.Cur = uint64(want)
+	if next.Max < next.Cur {
+		next.Max = next.Cur
+	}
+	if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &next) != nil {
+		next = syscall.Rlimit{Cur: l.Max, Max: l.Max}
+		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &next) != nil {
+			return int(l.Cur)
+		}
+	}
+	return int(next.Cur)
+}
