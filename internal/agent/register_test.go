@@ -12,8 +12,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sesame-sh/sesame/internal/agent"
+	"github.com/sesame-sh/sesame/internal/protocol"
 )
 
 // registrar is a TLS server with the register endpoint; it answers with
@@ -154,5 +156,38 @@ func TestCredentialsFile(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "credentials.json"), []byte(`{"InstanceId":"mi-1","Token":"t","Endpoint":"https://x","CA":"junk"}`), 0o600)
 	if _, err := agent.LoadCredentials(dir); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
 		t.Errorf("credentials with a bad CA: %v", err)
+	}
+}
+
+// TestRunCommand runs `sesame-agent run` until its context ends, as
+// SIGTERM ends it, and checks that it exits 0.
+func TestRunCommand(t *testing.T) {
+	t.Parallel()
+	fs := newFakeServer(t)
+	dir := t.TempDir()
+	if err := agent.SaveCredentials(dir, fs.credentials()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	var out bytes.Buffer
+	go func() {
+		done <- agent.Main(ctx, []string{"run", "--state-dir", dir, "--log-level", "warn"}, &out, &out)
+	}()
+	p := fs.nextControl(t)
+	p.send(t, &protocol.ControlMessage{Type: protocol.ControlRotateCredentials, Token: "node-token-2"})
+	p.expect(t, protocol.ControlCredentialsRotated)
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("run exited %d: %s", code, out.String())
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("run did not stop")
+	}
+	if c, _ := agent.LoadCredentials(dir); c.Token != "node-token-2" {
+		t.Errorf("run did not keep the rotated token: %+v", c)
 	}
 }
