@@ -1,17 +1,13 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -20,6 +16,9 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
+
+	"github.com/sesame-sh/sesame/internal/agent"
+	"github.com/sesame-sh/sesame/internal/agent/shell"
 )
 
 // The dev environment's fixed names.
@@ -167,7 +166,7 @@ func setUpDev(ctx context.Context, out io.Writer, opts serverOptions, url string
 		}
 	}
 	for _, n := range []struct{ id, env string }{{devNodeDev, "Dev"}, {devNodePrd, "Prod"}} {
-		if err := registerDevNode(ctx, ssmc, url, n.id, n.env); err != nil {
+		if err := startDevAgent(ctx, ssmc, url, opts.DataDir, n.id, n.env); err != nil {
 			return fmt.Errorf("node %s: %w", n.id, err)
 		}
 	}
@@ -181,50 +180,51 @@ sesame dev is ready (data in %s). In another terminal:
   aws --profile demo sts get-caller-identity
   aws --profile demo ssm describe-instance-information
 
-  # the Dev node: allowed by the demo policy (no agent runs on it yet, so
-  # the server answers TargetNotConnected once the policy has allowed it)
-  aws --profile demo ssm start-session --target %s
+  # a shell on the Dev node: allowed by the demo policy
+  sesame session start --profile demo --target %s
+  aws --profile demo ssm start-session --target %s      # with session-manager-plugin on PATH
 
   # the Prod node: denied with AWS's text, and why
   aws --profile demo ssm start-session --target %s
   sesame policy explain --policy <(aws --profile sesame iam get-user-policy --user-name demo --policy-name SessionManagerDev --query PolicyDocument) \
       --principal arn:aws:iam::%s:user/demo --target arn:aws:ec2:%s:%s:instance/%s --tag Env=Prod
 
-`, opts.DataDir, env, devNodeDev, devNodePrd, opts.Account, opts.Region, opts.Account, devNodePrd)
+`, opts.DataDir, env, devNodeDev, devNodeDev, devNodePrd, opts.Account, opts.Region, opts.Account, devNodePrd)
 	return nil
 }
 
-// registerDevNode registers a node with its own activation, as a host's
-// agent would. A node registered by an earlier run is kept.
-func registerDevNode(ctx context.Context, client *ssm.Client, url, id, env string) error {
-	act, err := client.CreateActivation(ctx, &ssm.CreateActivationInput{IamRole: aws.String("SSMServiceRole"),
-		DefaultInstanceName: aws.String("dev-" + strings.ToLower(env)), Description: aws.String("sesame dev " + env + " node"),
-		Tags: []ssmtypes.Tag{{Key: aws.String("Env"), Value: aws.String(env)}}})
+// startDevAgent registers a node with its own activation, as a host's
+// agent would, and runs its agent in this process until ctx ends. The
+// credentials are kept in DIR/agents/ID, so a second run reuses the node.
+// Sessions run as the user who runs sesame dev (no ssm-user is created).
+func startDevAgent(ctx context.Context, client *ssm.Client, url, dataDir, id, env string) error {
+	stateDir := filepath.Join(dataDir, "agents", id)
+	creds, err := agent.LoadCredentials(stateDir)
+	if errors.Is(err, agent.ErrNotRegistered) {
+		act, err := client.CreateActivation(ctx, &ssm.CreateActivationInput{IamRole: aws.String("SSMServiceRole"),
+			DefaultInstanceName: aws.String("dev-" + strings.ToLower(env)), Description: aws.String("sesame dev " + env + " node"),
+			Tags: []ssmtypes.Tag{{Key: aws.String("Env"), Value: aws.String(env)}}})
+		if err != nil {
+			return err
+		}
+		creds, err = agent.Register(ctx, agent.Registration{Endpoint: url, ActivationID: aws.ToString(act.ActivationId),
+			ActivationCode: aws.ToString(act.ActivationCode), InstanceID: id, Info: agent.HostInfo(ctx, url)})
+		if err != nil {
+			return err
+		}
+		if err := agent.SaveCredentials(stateDir, creds); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	users := &shell.Users{Lookup: func(context.Context, string) (*shell.User, error) { return (&shell.Users{}).Current() }}
+	a, err := agent.New(agent.Config{Credentials: creds, Users: users,
+		SaveCredentials: func(c agent.Credentials) error { return agent.SaveCredentials(stateDir, c) }})
 	if err != nil {
 		return err
 	}
-	host, _ := os.Hostname()
-	body, _ := json.Marshal(map[string]string{"ActivationId": aws.ToString(act.ActivationId), "ActivationCode": aws.ToString(act.ActivationCode),
-		"InstanceId": id, "Hostname": host, "PlatformType": "Linux", "PlatformName": "sesame dev", "IPAddress": "127.0.0.1"})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/agent/v1/register", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if resp.StatusCode == http.StatusConflict {
-		// Registered by an earlier run; the unused activation is removed.
-		_, err := client.DeleteActivation(ctx, &ssm.DeleteActivationInput{ActivationId: act.ActivationId})
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("register: %s: %s", resp.Status, msg)
-	}
+	go a.Run(ctx)
 	return nil
 }
 
