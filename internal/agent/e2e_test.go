@@ -212,3 +212,28 @@ func TestSessionRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestLingeringChild: a program that exits while something it started
+// still holds its terminal or output pipe ends its session: the
+// terminal hangs up with its session leader; a pipe is read until it
+// stays silent for 2 s.
+func TestLingeringChild(t *testing.T) {
+	t.Parallel()
+	fs := newFakeServer(t)
+	startAgent(t, agentConfig(fs))
+	p := fs.nextControl(t)
+	for _, typ := range []protocol.SessionType{protocol.SessionInteractiveCommands, protocol.SessionNonInteractiveCommands} {
+		t.Run(string(typ), func(t *testing.T) {
+			s := fs.newSession(t)
+			doc := strings.Replace(interactiveDoc, `"InteractiveCommands"`, `"`+string(typ)+`"`, 1)
+			s.start(p, typ, "Doc", doc, map[string][]string{"command": {`sh -c "(trap '' HUP; exec sleep 5) & echo started; exit 4"`}})
+			s.expectState(t, protocol.SessionConnected)
+			s.handshake(t)
+			s.out.waitFor(t, 0, "started")
+			if d := s.readMessage(t); string(d.Payload) != "EXIT_CODE: 4" {
+				t.Fatalf("got %s %q", d.PayloadType, d.Payload)
+			}
+			s.expectState(t, protocol.SessionTerminating)
+		})
+	}
+}

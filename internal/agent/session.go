@@ -31,8 +31,10 @@ const (
 	flushTimeout = 5 * time.Second
 	flushMaxWait = time.Minute
 	// endWait bounds the wait for the data channel to carry the last
-	// control message of a session.
-	endWait = 10 * time.Second
+	// control message of a session; stopWait replaces flushTimeout and
+	// endWait when the agent stops.
+	endWait  = 10 * time.Second
+	stopWait = 2 * time.Second
 )
 
 // Why sessions end early: the causes of a session's context.
@@ -279,7 +281,7 @@ func (s *session) end(err error) {
 	case s.lost.Load():
 		s.log.Warn("session ended: its data channel is gone", "err", err)
 	case err == nil:
-		s.flush()
+		s.flush(flushMaxWait)
 		s.log.Info("session ended: the program exited")
 		if err := s.dc.sendControl(protocol.TypeAgentSessionState, s.state(protocol.SessionTerminating), endWait); err != nil {
 			s.log.Warn("agent_session_state Terminating not sent", "err", err)
@@ -292,14 +294,15 @@ func (s *session) end(err error) {
 			s.log.Warn("agent_session_state Terminating not sent", "err", err)
 		}
 	case errors.Is(err, errAgentStopping):
+		// Quickly: the agent has StopTimeout for all its sessions.
 		s.log.Info("session ended: the agent is stopping")
-		s.flush()
-		s.closeChannel(err.Error())
+		s.flush(0)
+		s.closeChannel(err.Error(), stopWait)
 	default:
 		s.log.Warn("session failed", "err", err)
 		s.awaitClient()
-		s.flush()
-		s.closeChannel(err.Error())
+		s.flush(flushMaxWait)
+		s.closeChannel(err.Error(), endWait)
 	}
 }
 
@@ -330,10 +333,10 @@ func frameType(frame []byte) protocol.MessageType {
 }
 
 // flush waits for the client to acknowledge the session's output, up to
-// flushTimeout, or flushMaxWait while the client is away.
-func (s *session) flush() {
+// flushTimeout, or up to maxWait while the client is away.
+func (s *session) flush(maxWait time.Duration) {
 	began := time.Now()
-	deadline := began.Add(flushTimeout)
+	deadline := began.Add(min(flushTimeout, max(maxWait, stopWait)))
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), handshakePoll)
 		err := s.stream.Flush(ctx)
@@ -342,10 +345,10 @@ func (s *session) flush() {
 			return
 		}
 		now := time.Now()
-		if st := s.stream.Stats(); st.Paused || !s.dc.connected() {
+		if st := s.stream.Stats(); maxWait > 0 && (st.Paused || !s.dc.connected()) {
 			deadline = now.Add(flushTimeout)
 		}
-		if now.After(deadline) || now.Sub(began) > flushMaxWait {
+		if now.After(deadline) || now.Sub(began) > maxWait {
 			s.log.Warn("output not acknowledged before the session ended", "unacked", s.stream.Stats().Unacked)
 			return
 		}
@@ -355,7 +358,7 @@ func (s *session) flush() {
 // closeChannel tells the server (and through it the client) why the
 // session ended: channel_closed with the reason as its Output, which
 // the plugin prints as "SessionId: <id> : <reason>".
-func (s *session) closeChannel(reason string) {
+func (s *session) closeChannel(reason string, wait time.Duration) {
 	id, err := protocol.NewUUID(s.a.cfg.Rand)
 	if err != nil {
 		s.log.Warn("channel_closed not sent", "err", err)
@@ -371,7 +374,7 @@ func (s *session) closeChannel(reason string) {
 		SchemaVersion: 1,
 		Output:        reason,
 	}
-	if err := s.dc.sendControl(protocol.TypeChannelClosed, cc, endWait); err != nil {
+	if err := s.dc.sendControl(protocol.TypeChannelClosed, cc, wait); err != nil {
 		s.log.Warn("channel_closed not sent", "err", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 )
 
 // Spec says what a Process runs and how.
@@ -122,7 +123,7 @@ func credential(u *User) *syscall.Credential {
 }
 
 func (p *Process) startPTY(spec Spec, attrs *syscall.SysProcAttr) error {
-	master, tty, err := pty.Open()
+	master, tty, err := openPTY()
 	if err != nil {
 		return fmt.Errorf("open a pty: %w", err)
 	}
@@ -131,7 +132,7 @@ func (p *Process) startPTY(spec Spec, attrs *syscall.SysProcAttr) error {
 	if cols == 0 || rows == 0 {
 		cols, rows = 80, 24
 	}
-	if err := pty.Setsize(master, &pty.Winsize{Cols: cols, Rows: rows}); err != nil {
+	if err := setSize(master, cols, rows); err != nil {
 		master.Close()
 		return fmt.Errorf("size the pty: %w", err)
 	}
@@ -259,7 +260,45 @@ func (p *Process) Resize(cols, rows uint16) error {
 	if p.pty == nil || cols == 0 || rows == 0 {
 		return nil
 	}
-	return pty.Setsize(p.pty, &pty.Winsize{Cols: cols, Rows: rows})
+	return setSize(p.pty, cols, rows)
+}
+
+// openPTY opens a pseudo-terminal whose master is in Go's poller, so
+// that its reads honour deadlines and Close: creack/pty leaves the
+// master's descriptor in blocking mode (it calls Fd), so the master is
+// replaced by a non-blocking duplicate.
+func openPTY() (master, tty *os.File, err error) {
+	m, tty, err := pty.Open()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer m.Close()
+	fd, err := unix.Dup(int(m.Fd()))
+	if err == nil {
+		unix.CloseOnExec(fd)
+		err = unix.SetNonblock(fd, true)
+	}
+	if err != nil {
+		tty.Close()
+		return nil, nil, err
+	}
+	return os.NewFile(uintptr(fd), m.Name()), tty, nil
+}
+
+// setSize sets the size of the terminal of master without taking its
+// descriptor out of the poller.
+func setSize(master *os.File, cols, rows uint16) error {
+	sc, err := master.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ioErr error
+	if err := sc.Control(func(fd uintptr) {
+		ioErr = unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, &unix.Winsize{Row: rows, Col: cols})
+	}); err != nil {
+		return err
+	}
+	return ioErr
 }
 
 // Signal sends sig to the program's process group (its session with a

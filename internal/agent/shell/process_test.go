@@ -2,6 +2,7 @@ package shell
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"strconv"
@@ -179,5 +180,40 @@ func TestRunAsOtherUser(t *testing.T) {
 	}
 	if code := waitCode(t, p); code != 0 {
 		t.Errorf("exit code %d", code)
+	}
+}
+
+// TestDrainDeadline: output stays readable after the program exits, and
+// a deadline ends reads that something the program left behind keeps
+// waiting (it holds the pipe and says nothing).
+func TestDrainDeadline(t *testing.T) {
+	t.Parallel()
+	for _, pty := range []bool{true, false} {
+		p, err := Start(Spec{Args: []string{"sh", "-c", "(trap '' HUP; exec sleep 3) & echo started; exit 4"}, PTY: pty})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code := waitCode(t, p); code != 4 {
+			t.Errorf("exit code %d", code)
+		}
+		if err := p.SetReadDeadline(time.Now().Add(200 * time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		var out []byte
+		buf := make([]byte, 100)
+		for {
+			n, err := p.Output().Read(buf)
+			out = append(out, buf[:n]...)
+			if errors.Is(err, os.ErrDeadlineExceeded) || (pty && err == io.EOF) {
+				break // a PTY is hung up when its session leader exits
+			}
+			if err != nil {
+				t.Fatalf("pty %v: read error %v before the deadline", pty, err)
+			}
+		}
+		if !strings.HasPrefix(string(out), "started") {
+			t.Errorf("pty %v: output %q", pty, out)
+		}
+		p.Close()
 	}
 }
