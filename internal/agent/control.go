@@ -111,6 +111,11 @@ func (a *Agent) serveControl(ctx context.Context, cc *controlConn) (connected bo
 		case <-ctx.Done():
 			return connected, ctx.Err()
 		case <-cc.done:
+			select {
+			case <-cc.hello: // read before the connection failed
+				connected = true
+			default:
+			}
 			return connected, cc.err
 		case secs := <-cc.hello:
 			if !connected {
