@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -52,7 +53,7 @@ func (c *Config) checkAndSetDefaults() error {
 		c.Clock = systemClock{}
 	}
 	if c.Rand == nil {
-		c.Rand = defaultRand
+		c.Rand = rand.Reader
 	}
 	if c.Backoff == (Backoff{}) {
 		c.Backoff = controlBackoff

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"crypto/rand"
 	"encoding/binary"
 	"io"
 	"time"
@@ -39,6 +38,3 @@ func randFloat(r io.Reader) float64 {
 	}
 	return float64(binary.BigEndian.Uint64(b[:])>>11) / (1 << 53)
 }
-
-// defaultRand is the randomness of ids and jitter.
-var defaultRand io.Reader = rand.Reader
