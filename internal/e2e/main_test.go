@@ -1,0 +1,71 @@
+package e2e
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// The binaries under test and the directory the tests' files go in, set
+// by TestMain.
+var (
+	sesameBin string // cmd/sesame
+	agentBin  string // cmd/sesame-agent
+	workRoot  string // world-readable, so that an agent running as nobody can use it
+)
+
+var seedFlag = flag.Uint64("e2e.seed", 0, "seed of the fault tests' random cut points (0: from the clock; the seed used is logged)")
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "sesame-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	workRoot = dir
+	bin := filepath.Join(dir, "bin")
+	if err := build(bin); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: build the binaries:", err)
+		return 1
+	}
+	sesameBin, agentBin = filepath.Join(bin, "sesame"), filepath.Join(bin, "sesame-agent")
+	return m.Run()
+}
+
+// build compiles sesame and sesame-agent into dir, with the race
+// detector when the tests have it, so that a race in the server, the
+// agent or the client fails the test that ran into it.
+func build(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	args = append(args, "github.com/sesame-sh/sesame/cmd/sesame", "github.com/sesame-sh/sesame/cmd/sesame-agent")
+	cmd := exec.Command(goTool(), args...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	return cmd.Run()
+}
+
+func goTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return filepath.Join(runtime.GOROOT(), "bin", "go")
+}
