@@ -61,6 +61,40 @@ type agentConn struct {
 	credHash   []byte    // the stored hash of the credentials in use
 	pending    string    // credentials sent in rotate_credentials, not yet confirmed
 	rotateAt   time.Time // when to rotate next
+	pingedAt   time.Time // when the last ping was stored
+	seenAt     time.Time // when the agent last said hello or heartbeat
+}
+
+// pingPersistInterval is how often the ping of an open control channel is
+// written to the store. The open channel is what makes a node Online;
+// the stored ping is for DescribeInstanceInformation's LastPingDateTime
+// (which AWS, too, updates only every few minutes) and for other readers
+// of the store. Writing every heartbeat was most of the store's writes.
+const pingPersistInterval = 5 * time.Minute
+
+// pingDue reports whether the heartbeat at now should be stored, and if so
+// records that it will be.
+func (a *agentConn) pingDue(now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.seenAt = now
+	if !a.pingedAt.IsZero() && now.Sub(a.pingedAt) < pingPersistInterval {
+		return false
+	}
+	a.pingedAt = now
+	return true
+}
+
+// live reports whether node id has an open control channel whose agent
+// was heard from within nodePingTimeout of now.
+func (h *hub) live(id string, now time.Time) bool {
+	a := h.agent(id)
+	if a == nil {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return !a.seenAt.IsZero() && now.Sub(a.seenAt) <= nodePingTimeout
 }
 
 // agent returns the control channel of node id, or nil.
@@ -166,7 +200,9 @@ func (h *hub) handleControl(a *agentConn, m *protocol.ControlMessage) {
 	case protocol.ControlHello:
 		h.hello(a, m.Info)
 	case protocol.ControlHeartbeat:
-		h.ping(a, store.PingOnline)
+		if a.pingDue(h.s.cfg.Clock()) {
+			h.ping(a, store.PingOnline)
+		}
 		h.maybeRotate(a)
 	case protocol.ControlSessionToken:
 		h.sessionToken(a, m.SessionID)
@@ -212,6 +248,7 @@ func (h *hub) hello(a *agentConn, info *protocol.NodeInfo) {
 		closeConn(a.conn, websocket.StatusGoingAway, reasonGoingAway)
 		return
 	}
+	a.pingDue(h.s.cfg.Clock())
 	h.ping(a, store.PingOnline)
 	h.sendControl(a, &protocol.ControlMessage{Type: protocol.ControlHello, HeartbeatSeconds: int(nodeHeartbeat / time.Second)})
 	h.maybeRotate(a)

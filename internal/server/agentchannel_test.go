@@ -100,12 +100,23 @@ func TestControlChannel(t *testing.T) {
 		t.Errorf("node after hello: %+v %s", got.Info, got.PingStatus)
 	}
 
+	// A heartbeat is stored only once pingPersistInterval has passed;
+	// the open channel keeps the node Online in between.
+	helloAt := ts.clock.Now()
 	ts.clock.Add(time.Minute)
+	a.send(t, &protocol.ControlMessage{Type: protocol.ControlHeartbeat})
+	a.sync(t)
+	if got := ts.node(t, n.ID); got.LastPingAt.Sub(helloAt).Abs() > time.Millisecond {
+		t.Errorf("last ping %v, want the hello's %v", got.LastPingAt, helloAt)
+	}
+	ts.clock.Add(pingPersistInterval)
 	a.send(t, &protocol.ControlMessage{Type: protocol.ControlHeartbeat})
 	a.sync(t)
 	if got := ts.node(t, n.ID); got.LastPingAt.Sub(ts.clock.Now()).Abs() > time.Millisecond {
 		t.Errorf("last ping %v, want %v", got.LastPingAt, ts.clock.Now())
 	}
+	// Back to within the signature skew of the SDK's real clock.
+	ts.clock.Add(-pingPersistInterval)
 
 	// Bad messages are answered with error and change nothing.
 	for _, tc := range []struct {

@@ -31,18 +31,28 @@ type caller struct {
 
 type tokenKey struct{}
 
+// keyMemo carries the access key the signature check read to loadCaller,
+// so that a request reads it once.
+type keyMemo struct {
+	key store.AccessKey
+	ok  bool
+}
+
+type keyMemoKey struct{}
+
 // authenticate verifies the request's signature and finds the caller.
 func (s *Server) authenticate(ctx context.Context, c *call, body []byte) (*sigv4.Result, error) {
 	token := c.r.Header.Get("X-Amz-Security-Token")
 	if token == "" {
 		token = c.r.URL.Query().Get("X-Amz-Security-Token")
 	}
-	r := c.r.WithContext(context.WithValue(ctx, tokenKey{}, token))
+	memo := &keyMemo{}
+	r := c.r.WithContext(context.WithValue(context.WithValue(ctx, tokenKey{}, token), keyMemoKey{}, memo))
 	res, err := s.verifier.Verify(r, body)
 	if err != nil {
 		return nil, sigv4Error(c.proto, err)
 	}
-	c.caller, err = s.loadCaller(ctx, res.AccessKeyID, token)
+	c.caller, err = s.loadCaller(ctx, res.AccessKeyID, token, memo)
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +72,9 @@ func (s *Server) lookupKey(ctx context.Context, id string) (sigv4.Credentials, e
 		return sigv4.Credentials{AccessKeyID: id, Secret: s.tokens.secret(id), SessionToken: token, Expires: st.Expires}, nil
 	}
 	k, err := s.cfg.Store.GetAccessKey(ctx, id)
+	if memo, _ := ctx.Value(keyMemoKey{}).(*keyMemo); memo != nil && err == nil {
+		memo.key, memo.ok = k, true
+	}
 	if errors.Is(err, store.ErrNotFound) || (err == nil && k.Status != store.AccessKeyActive) {
 		return sigv4.Credentials{}, sigv4.ErrUnknownKey
 	}
@@ -71,7 +84,7 @@ func (s *Server) lookupKey(ctx context.Context, id string) (sigv4.Credentials, e
 	return sigv4.Credentials{AccessKeyID: k.ID, Secret: k.Secret, Principal: k.UserName}, nil
 }
 
-func (s *Server) loadCaller(ctx context.Context, keyID, token string) (*caller, error) {
+func (s *Server) loadCaller(ctx context.Context, keyID, token string, memo *keyMemo) (*caller, error) {
 	if strings.HasPrefix(keyID, "ASIA") {
 		st, err := s.tokens.open(token)
 		if err != nil {
@@ -95,9 +108,12 @@ func (s *Server) loadCaller(ctx context.Context, keyID, token string) (*caller, 
 		return &caller{principal: p, userID: role.ID + ":" + st.SessionName, accessKeyID: keyID,
 			entity: store.Entity{Kind: store.EntityRole, Name: role.Name}, tags: tags, session: st, issuedAt: st.Issued}, nil
 	}
-	k, err := s.cfg.Store.GetAccessKey(ctx, keyID)
-	if err != nil {
-		return nil, err
+	k := memo.key
+	if !memo.ok || k.ID != keyID {
+		var err error
+		if k, err = s.cfg.Store.GetAccessKey(ctx, keyID); err != nil {
+			return nil, err
+		}
 	}
 	u, err := s.cfg.Store.GetUser(ctx, k.UserName)
 	if err != nil {

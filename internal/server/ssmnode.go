@@ -15,9 +15,14 @@ import (
 	"github.com/sesame-sh/sesame/internal/store"
 )
 
-// nodePingStatus is a node's status when read: Online only while its last
-// ping is younger than nodePingTimeout.
-func nodePingStatus(n *store.Node, now time.Time) store.PingStatus {
+// nodePingStatus is a node's status when read: Online while its control
+// channel is open, or else while its last ping is younger than
+// nodePingTimeout. (Pings of open control channels are stored only every
+// pingPersistInterval, so the channel itself is the live answer.)
+func (s *Server) nodePingStatus(n *store.Node, now time.Time) store.PingStatus {
+	if s.hub != nil && s.hub.live(n.ID, now) {
+		return store.PingOnline
+	}
 	if n.PingStatus == store.PingOnline && now.Sub(n.LastPingAt) > nodePingTimeout {
 		return store.PingConnectionLost
 	}
@@ -99,7 +104,7 @@ func nodeStoreFilter(fs []nodeFilter) store.NodeFilter {
 }
 
 // nodeValues returns what a node has for a filter key.
-func nodeValues(n *store.Node, key string, now time.Time) []string {
+func (s *Server) nodeValues(n *store.Node, key string, now time.Time) []string {
 	one := func(s string) []string {
 		if s == "" {
 			return nil
@@ -112,7 +117,7 @@ func nodeValues(n *store.Node, key string, now time.Time) []string {
 	case "AgentVersion":
 		return one(n.Info.AgentVersion)
 	case "PingStatus":
-		return one(string(nodePingStatus(n, now)))
+		return one(string(s.nodePingStatus(n, now)))
 	case "PlatformTypes":
 		return one(n.Info.PlatformType)
 	case "ActivationIds":
@@ -139,9 +144,9 @@ func nodeValues(n *store.Node, key string, now time.Time) []string {
 }
 
 // matchNode reports whether a node passes every filter.
-func matchNode(n *store.Node, fs []nodeFilter, now time.Time) bool {
+func (s *Server) matchNode(n *store.Node, fs []nodeFilter, now time.Time) bool {
 	for _, f := range fs {
-		have := nodeValues(n, f.key, now)
+		have := s.nodeValues(n, f.key, now)
 		hit := false
 		for _, h := range have {
 			for _, want := range f.values {
@@ -196,7 +201,7 @@ func (s *Server) listNodes(ctx context.Context, fs []nodeFilter, limit int, toke
 	now := s.cfg.Clock()
 	out := page.Items[:0]
 	for i := range page.Items {
-		if matchNode(&page.Items[i], fs, now) {
+		if s.matchNode(&page.Items[i], fs, now) {
 			out = append(out, page.Items[i])
 		}
 	}
@@ -289,9 +294,9 @@ func nodeSourceType(id string) string {
 // instanceInfo is a node as DescribeInstanceInformation shows it. sesame
 // ships its agents with the server and has no release feed, so any agent
 // that reports a version counts as the latest.
-func instanceInfo(n *store.Node, now time.Time) instanceInformation {
+func (s *Server) instanceInfo(n *store.Node, now time.Time) instanceInformation {
 	return instanceInformation{
-		InstanceID: n.ID, PingStatus: string(nodePingStatus(n, now)), LastPingDateTime: epoch(n.LastPingAt),
+		InstanceID: n.ID, PingStatus: string(s.nodePingStatus(n, now)), LastPingDateTime: epoch(n.LastPingAt),
 		AgentVersion: n.Info.AgentVersion, IsLatestVersion: n.Info.AgentVersion != "",
 		PlatformType: n.Info.PlatformType, PlatformName: n.Info.PlatformName, PlatformVersion: n.Info.PlatformVersion,
 		ActivationID: n.ActivationID, IamRole: n.IAMRole, RegistrationDate: epoch(n.RegisteredAt),
@@ -328,7 +333,7 @@ func (s *Server) describeInstanceInformation(ctx context.Context, c *call) (any,
 	now := s.cfg.Clock()
 	out := &describeInstanceInformationOutput{InstanceInformationList: []instanceInformation{}, NextToken: next}
 	for i := range nodes {
-		out.InstanceInformationList = append(out.InstanceInformationList, instanceInfo(&nodes[i], now))
+		out.InstanceInformationList = append(out.InstanceInformationList, s.instanceInfo(&nodes[i], now))
 	}
 	return out, nil
 }
@@ -435,7 +440,7 @@ func (s *Server) describeInstanceProperties(ctx context.Context, c *call) (any, 
 		n := &nodes[i]
 		out.InstanceProperties = append(out.InstanceProperties, instanceProperty{
 			Name: n.Name, InstanceID: n.ID, InstanceRole: n.IAMRole, IPAddress: n.Info.IPAddress,
-			PingStatus: string(nodePingStatus(n, now)), LastPingDateTime: epoch(n.LastPingAt), AgentVersion: n.Info.AgentVersion,
+			PingStatus: string(s.nodePingStatus(n, now)), LastPingDateTime: epoch(n.LastPingAt), AgentVersion: n.Info.AgentVersion,
 			PlatformType: n.Info.PlatformType, PlatformName: n.Info.PlatformName, PlatformVersion: n.Info.PlatformVersion,
 			ActivationID: n.ActivationID, IamRole: n.IAMRole, RegistrationDate: epoch(n.RegisteredAt),
 			ResourceType: nodeResourceType(n.ID), ComputerName: n.Info.ComputerName, SourceID: n.ID, SourceType: nodeSourceType(n.ID),
@@ -539,7 +544,7 @@ func (s *Server) getConnectionStatus(ctx context.Context, c *call) (any, error) 
 		return nil, err
 	}
 	status := "notconnected"
-	if t.node != nil && nodePingStatus(t.node, s.cfg.Clock()) == store.PingOnline {
+	if t.node != nil && s.nodePingStatus(t.node, s.cfg.Clock()) == store.PingOnline {
 		status = "connected"
 	}
 	return &getConnectionStatusOutput{Target: *in.Target, Status: status}, nil

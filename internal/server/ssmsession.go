@@ -107,7 +107,7 @@ func (s *Server) startSession(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	now := s.cfg.Clock().UTC()
-	if t.node == nil || nodePingStatus(t.node, now) != store.PingOnline || !s.hub.connected(t.node.ID) {
+	if t.node == nil || s.nodePingStatus(t.node, now) != store.PingOnline || !s.hub.connected(t.node.ID) {
 		return nil, awsapi.Errorf(http.StatusBadRequest, "TargetNotConnected", "%s is not connected.", *in.Target)
 	}
 	sess := store.Session{

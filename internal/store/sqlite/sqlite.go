@@ -111,6 +111,11 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %v", cfg.Path, err)
 	}
+	// A bounded pool: past a few connections SQLite gains nothing (writers
+	// take turns anyway), and an unbounded pool under load opened and
+	// closed connections (re-reading the schema each time) until it
+	// collapsed (sesame bench api).
+	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
 	b := backend{conn{q: db, stmts: &stmts{db: db, m: map[string]*sql.Stmt{}}}, db}
 	ms, err := sqldb.Migrations(mustSub(migrationFiles, "migrations"))
