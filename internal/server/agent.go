@@ -422,6 +422,7 @@ func (s *Server) heartbeat(r *http.Request) (*heartbeatResult, error) {
 			}
 		}
 	}
+	defer s.cache.forgetNode(n.ID) // its status changes under the cache
 	if err := s.cfg.Store.RecordPing(ctx, n.ID, store.PingOnline, s.cfg.Clock().UTC()); err != nil {
 		return nil, err
 	}

@@ -314,6 +314,7 @@ func (h *hub) ping(a *agentConn, status store.PingStatus) {
 	if err := h.s.cfg.Store.RecordPing(ctx, a.nodeID, status, h.s.cfg.Clock().UTC()); err != nil {
 		h.log.Error("ping not recorded", "instance_id", a.nodeID, "status", status, "err", err)
 	}
+	h.s.cache.forgetNode(a.nodeID) // its status changed under the cache
 }
 
 // sendControl writes one control message to an agent.

@@ -135,6 +135,10 @@ func (s *Server) handle(ctx context.Context, c *call) (any, error) {
 		return nil, awsapi.Errorf(http.StatusBadRequest, "InvalidAction", "Could not find operation %s for version %s", name, c.params.Get("Version"))
 	}
 	resp, err := c.op.handle(ctx, c)
+	if purgesCache(c.op) {
+		// Even a failed write may have changed something before failing.
+		s.cache.purge()
+	}
 	if err == nil && !c.authorized {
 		// Fail closed: a handler that forgot to authorize answers nothing.
 		return nil, fmt.Errorf("operation %s answered without authorizing", c.op.action())

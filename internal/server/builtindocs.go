@@ -204,13 +204,13 @@ func (s *Server) ensureBuiltins(ctx context.Context) error {
 // loadDocument reads a document at a version ("" for the default),
 // writing a built-in one on first use.
 func (s *Server) loadDocument(ctx context.Context, name, version string) (store.Document, error) {
-	d, err := s.cfg.Store.GetDocument(ctx, name, version)
+	d, err := s.cachedDocument(ctx, name, version)
 	if errors.Is(err, store.ErrNotFound) {
 		if builtin, berr := s.ensureBuiltin(ctx, name); builtin {
 			if berr != nil {
 				return d, berr
 			}
-			d, err = s.cfg.Store.GetDocument(ctx, name, version)
+			d, err = s.cachedDocument(ctx, name, version)
 		}
 	}
 	return d, err

@@ -71,7 +71,7 @@ func (s *Server) lookupKey(ctx context.Context, id string) (sigv4.Credentials, e
 		}
 		return sigv4.Credentials{AccessKeyID: id, Secret: s.tokens.secret(id), SessionToken: token, Expires: st.Expires}, nil
 	}
-	k, err := s.cfg.Store.GetAccessKey(ctx, id)
+	k, err := s.cachedAccessKey(ctx, id)
 	if memo, _ := ctx.Value(keyMemoKey{}).(*keyMemo); memo != nil && err == nil {
 		memo.key, memo.ok = k, true
 	}
@@ -90,7 +90,7 @@ func (s *Server) loadCaller(ctx context.Context, keyID, token string, memo *keyM
 		if err != nil {
 			return nil, awsapi.Errorf(403, "InvalidClientTokenId", "The security token included in the request is invalid.")
 		}
-		role, err := s.cfg.Store.GetRole(ctx, st.RoleName)
+		role, err := s.cachedRole(ctx, st.RoleName)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return nil, awsapi.Errorf(403, "InvalidClientTokenId", "The security token included in the request is invalid.")
@@ -111,11 +111,11 @@ func (s *Server) loadCaller(ctx context.Context, keyID, token string, memo *keyM
 	k := memo.key
 	if !memo.ok || k.ID != keyID {
 		var err error
-		if k, err = s.cfg.Store.GetAccessKey(ctx, keyID); err != nil {
+		if k, err = s.cachedAccessKey(ctx, keyID); err != nil {
 			return nil, err
 		}
 	}
-	u, err := s.cfg.Store.GetUser(ctx, k.UserName)
+	u, err := s.cachedUser(ctx, k.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func (cl *caller) policySet(ctx context.Context, s *Server) (*iam.PolicySet, err
 	if cl.set != nil {
 		return cl.set, nil
 	}
-	ps, err := s.cfg.Store.ResolvePolicies(ctx, cl.entity)
+	ps, err := s.cachedPolicies(ctx, cl.entity)
 	if err != nil {
 		return nil, err
 	}

@@ -51,6 +51,7 @@ type Server struct {
 	tokens   *tokenSealer
 	ops      map[string]*operation // "ssm:StartSession" → operation
 	policies policyCache
+	cache    readCache
 	metrics  *metrics
 	hub      *hub // agents' control channels and sessions' relays
 }

@@ -491,7 +491,7 @@ func (s *Server) findTarget(ctx context.Context, t string) (*sessionTarget, erro
 	if id == "" || !(strings.HasPrefix(id, "i-") || strings.HasPrefix(id, "mi-")) {
 		return &sessionTarget{arn: arn}, nil
 	}
-	n, err := s.cfg.Store.GetNode(ctx, id)
+	n, err := s.cachedNode(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return &sessionTarget{arn: arn}, nil
 	}
