@@ -58,9 +58,12 @@
 //
 // Sizes resize the PTY, the TerminateSession flag ends the session.
 // When the program exits the agent reads what it wrote (until the
-// output stays silent for 2 s), sends its exit code (EXIT_CODE: n, for
-// every session type: sesame's client turns it into its exit status;
-// the plugin prints it), waits for the client to acknowledge everything
+// output stays silent for 2 s), sends its exit code (EXIT_CODE: n) to
+// sesame's client for every session type (it becomes the client's exit
+// status; the client is told apart by its ClientVersion,
+// protocol.IsSesameClient) and to any other client, which prints it,
+// only where AWS's agent does (NonInteractiveCommands with
+// separateOutputStream), waits for the client to acknowledge everything
 // (Stream.Flush, longer while the client is away), and sends
 // agent_session_state Terminating, as AWS's agent does. A session that
 // fails sends channel_closed with the reason as Output, which the
@@ -71,7 +74,10 @@
 // over the control channel, dials again and calls Stream.Resume: the
 // Stream resends what the client has not acknowledged and the client
 // drops what it already has, so no byte is lost or repeated. A normal
-// close from the server means the session has ended.
+// close from the server means the session has ended. When the server
+// says another client has attached (client_stream, with its ClientId),
+// the stream restarts from sequence number 0 for it and it gets the
+// handshake request again (protocol.ClientStream).
 //
 // Sessions run as the account package shell resolves: RunAsUser when
 // set (the agent must be root), else ssm-user (created) for a root

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sesame-sh/sesame/internal/protocol"
 )
@@ -235,5 +236,91 @@ func TestLingeringChild(t *testing.T) {
 			}
 			s.expectState(t, protocol.SessionTerminating)
 		})
+	}
+}
+
+// TestExitCodeByClient: the plugin gets the exit code only where AWS's
+// agent sends it, NonInteractiveCommands with separateOutputStream (it
+// prints "EXIT_CODE: n" as output); sesame's client gets it for every
+// session type.
+func TestExitCodeByClient(t *testing.T) {
+	t.Parallel()
+	fs := newFakeServer(t)
+	startAgent(t, agentConfig(fs))
+	p := fs.nextControl(t)
+	const plugin = "1.3.0.0"
+	tests := []struct {
+		name    string
+		version string
+		typ     protocol.SessionType
+		doc     string
+		params  map[string][]string
+		input   string // typed after the handshake
+		want    string // the exit code message, "" for none
+	}{
+		{"plugin shell", plugin, protocol.SessionStandardStream, runShellDoc, nil, "exit 3", ""},
+		{"plugin interactive", plugin, protocol.SessionInteractiveCommands, interactiveDoc,
+			map[string][]string{"command": {"exit 5"}}, "", ""},
+		{"plugin non-interactive", plugin, protocol.SessionNonInteractiveCommands, nonInteractiveDoc,
+			map[string][]string{"command": {"sh -c 'exit 6'"}, "separate": {"false"}}, "", ""},
+		{"plugin non-interactive, separate streams", plugin, protocol.SessionNonInteractiveCommands, nonInteractiveDoc,
+			map[string][]string{"command": {"sh -c 'exit 7'"}}, "", "EXIT_CODE: 7"},
+		{"sesame shell", protocol.SesameClientVersion, protocol.SessionStandardStream, runShellDoc, nil, "exit 3", "EXIT_CODE: 3"},
+		{"sesame interactive", protocol.SesameClientVersion, protocol.SessionInteractiveCommands, interactiveDoc,
+			map[string][]string{"command": {"exit 5"}}, "", "EXIT_CODE: 5"},
+		{"sesame non-interactive", protocol.SesameClientVersion, protocol.SessionNonInteractiveCommands, nonInteractiveDoc,
+			map[string][]string{"command": {"sh -c 'exit 6'"}, "separate": {"false"}}, "", "EXIT_CODE: 6"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := fs.newSession(t)
+			s.version = tt.version
+			s.start(p, tt.typ, "Doc", tt.doc, tt.params)
+			s.expectState(t, protocol.SessionConnected)
+			s.handshake(t)
+			if tt.input != "" {
+				s.typeLine(t, tt.input)
+			}
+			if tt.want != "" {
+				if d := s.readMessage(t); d.PayloadType != protocol.PayloadExitCode || string(d.Payload) != tt.want {
+					t.Fatalf("got %s %q, want %q", d.PayloadType, d.Payload, tt.want)
+				}
+			}
+			// The agent sends Terminating once the client has acknowledged
+			// everything: an exit code would be waiting by then.
+			s.expectState(t, protocol.SessionTerminating)
+			if st := s.client.Stats(); st.Pending != 0 {
+				d := s.readMessage(t)
+				t.Errorf("the client got %s %q", d.PayloadType, d.Payload)
+			}
+		})
+	}
+}
+
+// TestClientStreamAnswers: the agent answers client_stream with the
+// client its stream is for: the first one named, then another (the
+// stream restarts), and it refuses the first one after that.
+func TestClientStreamAnswers(t *testing.T) {
+	t.Parallel()
+	_, _, s := openShell(t)
+	for _, tt := range []struct {
+		id        string
+		takenOver bool
+	}{{"client-a", false}, {"client-a", false}, {"client-b", false}, {"client-a", true}, {"client-b", false}} {
+		m, err := protocol.NewControl(protocol.TypeClientStream, protocol.UUID{1}, time.Now(), protocol.ClientStream{ClientID: tt.id, ClientVersion: "1.3.0.0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		frame, _ := m.MarshalBinary()
+		if err := s.sendToAgent(frame); err != nil {
+			t.Fatal(err)
+		}
+		var cs protocol.ClientStream
+		if err := protocol.DecodePayload(s.expectOther(t, protocol.TypeClientStream), protocol.TypeClientStream, &cs); err != nil {
+			t.Fatal(err)
+		}
+		if cs.ClientID != tt.id || cs.TakenOver != tt.takenOver {
+			t.Errorf("client_stream %s answered %+v, want TakenOver %v", tt.id, cs, tt.takenOver)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -181,6 +182,9 @@ type fakeSession struct {
 	others chan *protocol.Message // agent_session_state, channel_closed...
 	opens  chan protocol.OpenDataChannel
 	ended  chan struct{} // closed when the agent closes its data channel normally
+	// version is the ClientVersion of the handshake response: sesame's
+	// client's unless set.
+	version string
 
 	mu     sync.Mutex // protects the following
 	tokens map[string]bool
@@ -340,7 +344,7 @@ func (s *fakeSession) handshake(t *testing.T) protocol.HandshakeRequest {
 	if err := json.Unmarshal(d.Payload, &req); err != nil {
 		t.Fatal(err)
 	}
-	resp := protocol.HandshakeResponse{ClientVersion: "1.3.0.0"}
+	resp := protocol.HandshakeResponse{ClientVersion: cmp.Or(s.version, protocol.SesameClientVersion)}
 	for _, a := range req.RequestedClientActions {
 		resp.ProcessedClientActions = append(resp.ProcessedClientActions, protocol.ProcessedClientAction{ActionType: a.ActionType, ActionStatus: protocol.ActionSuccess})
 	}

@@ -29,8 +29,9 @@ const (
 )
 
 // runProgram starts the session's program and moves bytes between it
-// and the stream until it exits, then sends its exit code. It returns
-// nil then, or why the session ended early.
+// and the stream until it exits, then sends its exit code to a client
+// that takes it (sendsExitCode). It returns nil then, or why the
+// session ended early.
 func (s *session) runProgram(ctx context.Context, p *plan, size protocol.TerminalSize) error {
 	spec, err := s.spec(ctx, p, size)
 	if err != nil {
@@ -48,7 +49,7 @@ func (s *session) runProgram(ctx context.Context, p *plan, size protocol.Termina
 		}
 	}
 	s.goRun(func() { s.pumpInput(proc) })
-	s.goRun(func() { s.pumpMessages(ctx, proc) })
+	s.goRun(func() { s.pumpMessages(ctx, proc, p) })
 
 	var prefixOut, prefixErr string
 	if p.commands != nil && bool(p.commands.SeparateOutputStream) {
@@ -84,6 +85,9 @@ func (s *session) runProgram(ctx context.Context, p *plan, size protocol.Termina
 		return err
 	}
 	s.log.Info("program exited", "code", code)
+	if !s.sendsExitCode(p) {
+		return nil
+	}
 	return s.stream.WriteMessage(ctx, protocol.PayloadExitCode, protocol.ExitCodePayload(code))
 }
 
@@ -171,9 +175,10 @@ func (s *session) pumpInput(proc *shell.Process) {
 	}
 }
 
-// pumpMessages handles the client's other messages: terminal sizes and
-// the TerminateSession flag.
-func (s *session) pumpMessages(ctx context.Context, proc *shell.Process) {
+// pumpMessages handles the client's other messages: terminal sizes, the
+// TerminateSession flag, and the handshake response of a client that
+// took the session over.
+func (s *session) pumpMessages(ctx context.Context, proc *shell.Process, p *plan) {
 	for {
 		d, err := s.stream.ReadMessage(ctx)
 		if err != nil {
@@ -192,6 +197,10 @@ func (s *session) pumpMessages(ctx context.Context, proc *shell.Process) {
 		case protocol.PayloadFlag:
 			if f, err := protocol.ParseFlag(d.Payload); err == nil && f == protocol.TerminateSession {
 				s.cancel(&endedError{by: "client"})
+			}
+		case protocol.PayloadHandshakeResponse:
+			if err := s.completeHandshake(ctx, p, d.Payload); err != nil {
+				s.cancel(err)
 			}
 		default:
 			s.log.Debug("client message ignored", "payload_type", d.PayloadType)

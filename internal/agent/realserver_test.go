@@ -125,11 +125,13 @@ func sessionUsers(t *testing.T) *shell.Users {
 
 // realClient is the client end of a session on the real server.
 type realClient struct {
-	stream *protocol.Stream
-	conn   *websocket.Conn
-	out    *output
-	closed chan protocol.ChannelClosed
-	wg     sync.WaitGroup
+	id      string // the session's
+	version string // ClientVersion
+	stream  *protocol.Stream
+	conn    *websocket.Conn
+	out     *output
+	closed  chan protocol.ChannelClosed
+	wg      sync.WaitGroup
 }
 
 func startSession(t *testing.T, rs *realServer, in *ssm.StartSessionInput) *realClient {
@@ -148,17 +150,26 @@ func startSession(t *testing.T, rs *realServer, in *ssm.StartSessionInput) *real
 		}
 		return true
 	})
-	conn, _, err := websocket.Dial(ctx, aws.ToString(res.StreamUrl), nil)
+	return connectClient(t, aws.ToString(res.SessionId), aws.ToString(res.StreamUrl), aws.ToString(res.TokenValue),
+		"7d3c1a9e-0b1f-4e0c-8a54-0e6c2d4f9b21", protocol.SesameClientVersion)
+}
+
+// connectClient opens a session's data channel as a client with a
+// stream of its own.
+func connectClient(t *testing.T, id, streamURL, token, clientID, version string) *realClient {
+	t.Helper()
+	ctx := context.Background()
+	conn, _, err := websocket.Dial(ctx, streamURL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	conn.SetReadLimit(protocol.MaxFrameSize + 4096)
 	open, _ := json.Marshal(protocol.OpenDataChannel{MessageSchemaVersion: "1.0", RequestID: "0f8e1d72-3b0c-4a55-9f51-5e2b7a8f0c11",
-		TokenValue: aws.ToString(res.TokenValue), ClientID: "7d3c1a9e-0b1f-4e0c-8a54-0e6c2d4f9b21", ClientVersion: "1.3.0.0"})
+		TokenValue: token, ClientID: clientID, ClientVersion: version})
 	if err := conn.Write(ctx, websocket.MessageText, open); err != nil {
 		t.Fatal(err)
 	}
-	c := &realClient{conn: conn, out: newOutput(), closed: make(chan protocol.ChannelClosed, 1)}
+	c := &realClient{id: id, version: version, conn: conn, out: newOutput(), closed: make(chan protocol.ChannelClosed, 1)}
 	c.stream, err = protocol.NewStream(protocol.Config{Role: protocol.RoleClient, Strict: true, Send: func(f []byte) error {
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
@@ -198,7 +209,7 @@ func startSession(t *testing.T, rs *realServer, in *ssm.StartSessionInput) *real
 
 // fakeSession's helpers, for a realClient.
 func (c *realClient) session(t *testing.T) *fakeSession {
-	return &fakeSession{t: t, client: c.stream, out: c.out}
+	return &fakeSession{t: t, client: c.stream, out: c.out, version: c.version}
 }
 
 func (c *realClient) expectClosed(t *testing.T) protocol.ChannelClosed {
@@ -296,6 +307,52 @@ func TestRealServer(t *testing.T) {
 		c := startSession(t, rs, &ssm.StartSessionInput{Target: aws.String(creds.InstanceID), DocumentName: aws.String("AWS-StartSSHSession")})
 		if cc := c.expectClosed(t); !strings.Contains(cc.Output, "not supported") {
 			t.Errorf("channel_closed Output %q", cc.Output)
+		}
+	})
+
+	// A client from another process (sesame session resume) takes over
+	// a running shell: a new stream, with the handshake again; the
+	// first client, session-manager-plugin, had no exit code coming,
+	// the second, sesame's client, gets it.
+	t.Run("new client", func(t *testing.T) {
+		first := startSession(t, rs, &ssm.StartSessionInput{Target: aws.String(creds.InstanceID)})
+		first.version = "1.3.0.0"
+		s := first.session(t)
+		s.handshake(t)
+		s.typeLine(t, "echo fi''rst")
+		s.out.waitFor(t, 0, "first\r\n")
+		first.conn.CloseNow()
+		res, err := rs.SSM.ResumeSession(ctx, &ssm.ResumeSessionInput{SessionId: aws.String(first.id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		second := connectClient(t, first.id, aws.ToString(res.StreamUrl), aws.ToString(res.TokenValue),
+			"c2b4b0a6-55d1-4f0e-9e27-3f1a0c6d8e42", protocol.SesameClientVersion)
+		s2 := second.session(t)
+		s2.handshake(t)
+		s2.typeLine(t, "echo sec''ond")
+		s2.out.waitFor(t, 0, "second\r\n")
+		s2.typeLine(t, "exit 3")
+		if d := s2.readMessage(t); string(d.Payload) != "EXIT_CODE: 3" {
+			t.Fatalf("got %s %q, want the exit code", d.PayloadType, d.Payload)
+		}
+		if cc := second.expectClosed(t); cc.Output != "" {
+			t.Errorf("channel_closed Output %q", cc.Output)
+		}
+	})
+
+	t.Run("plugin", func(t *testing.T) {
+		c := startSession(t, rs, &ssm.StartSessionInput{Target: aws.String(creds.InstanceID)})
+		c.version = "1.3.0.0"
+		s := c.session(t)
+		s.handshake(t)
+		s.typeLine(t, "exit 3")
+		if cc := c.expectClosed(t); cc.Output != "" {
+			t.Errorf("channel_closed Output %q", cc.Output)
+		}
+		if st := c.stream.Stats(); st.Pending != 0 {
+			d := s.readMessage(t)
+			t.Errorf("the plugin got %s %q", d.PayloadType, d.Payload)
 		}
 	})
 

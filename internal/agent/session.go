@@ -71,6 +71,16 @@ type session struct {
 
 	client     chan struct{} // closed once a client is known to be attached
 	clientOnce sync.Once
+
+	// peerMu protects the following, and is held while the handshake
+	// request is written, so that each stream gets it once.
+	peerMu        sync.Mutex
+	peerKnown     bool            // the server has named the stream's client
+	clientID      string          // its ClientId
+	takenFrom     map[string]bool // the ClientIds the stream was taken from
+	clientVersion string          // its ClientVersion: the server's word, then the handshake's
+	hsRequest     []byte          // the handshake request, once sent: a new client gets it too
+	hsSent        time.Time
 }
 
 // run runs the session from the data channel's opening to its end.
@@ -155,9 +165,82 @@ func (s *session) receive(frame []byte) {
 			s.log.Debug("channel_closed payload unreadable", "err", err)
 		}
 		s.cancel(&endedError{reason: cc.Output, by: "server"})
+	case protocol.TypeClientStream:
+		var cs protocol.ClientStream
+		if err := protocol.DecodePayload(m, protocol.TypeClientStream, &cs); err != nil {
+			s.log.Warn("client_stream payload unreadable", "err", err)
+			return
+		}
+		s.clientStream(cs)
 	default:
 		s.log.Debug("data-channel message ignored", "type", m.MessageType)
 	}
+}
+
+// clientStream makes the stream the client's the server names
+// (protocol.ClientStream): the first one named adopts it; another one
+// gets a new stream, restarted from sequence number 0, and the
+// handshake request again if it was sent; one the stream was taken
+// from is refused, since it would go on with its old stream. Then the
+// server hears the answer; if that is lost with the connection, the
+// server names the client again after the agent reconnects.
+func (s *session) clientStream(cs protocol.ClientStream) {
+	answer := protocol.ClientStream{ClientID: cs.ClientID}
+	s.peerMu.Lock()
+	switch {
+	case s.takenFrom[cs.ClientID]:
+		s.log.Info("a client the session was taken from is refused", "client_id", cs.ClientID)
+		answer.TakenOver = true
+	case s.peerKnown && s.clientID != cs.ClientID:
+		s.log.Info("a new client: the stream starts again", "client_id", cs.ClientID, "client_version", cs.ClientVersion, "previous", s.clientID)
+		if s.takenFrom == nil {
+			s.takenFrom = map[string]bool{}
+		}
+		s.takenFrom[s.clientID] = true
+		s.stream.Restart()
+		if s.hsRequest != nil {
+			s.hsSent = time.Now()
+			// The stream is empty: this does not wait for the window.
+			if err := s.stream.WriteMessage(context.Background(), protocol.PayloadHandshakeRequest, s.hsRequest); err != nil {
+				s.log.Warn("handshake request not sent to the new client", "err", err)
+			}
+		}
+	}
+	if !answer.TakenOver {
+		s.peerKnown, s.clientID, s.clientVersion = true, cs.ClientID, cs.ClientVersion
+	}
+	s.peerMu.Unlock()
+
+	id, err := protocol.NewUUID(s.a.cfg.Rand)
+	if err != nil {
+		s.log.Warn("client_stream not answered", "err", err)
+		return
+	}
+	m, err := protocol.NewControl(protocol.TypeClientStream, id, s.a.cfg.Clock.Now(), answer)
+	var frame []byte
+	if err == nil {
+		frame, err = m.MarshalBinary()
+	}
+	if err == nil {
+		err = s.dc.send(frame)
+	}
+	if err != nil {
+		s.log.Warn("client_stream not answered", "err", err)
+	}
+}
+
+// sendsExitCode reports whether the client hears the exit code of the
+// session's program: sesame's client always (it becomes its exit
+// status); any other (session-manager-plugin, which prints it as
+// output) only for NonInteractiveCommands with separateOutputStream,
+// the one case AWS's agent sends it in.
+func (s *session) sendsExitCode(p *plan) bool {
+	if p.sessionType == protocol.SessionNonInteractiveCommands && p.commands != nil && bool(p.commands.SeparateOutputStream) {
+		return true
+	}
+	s.peerMu.Lock()
+	defer s.peerMu.Unlock()
+	return protocol.IsSesameClient(s.clientVersion)
 }
 
 // execute checks the session's document, does the handshake and runs
@@ -191,7 +274,11 @@ func (s *session) handshake(ctx context.Context, p *plan) (protocol.TerminalSize
 		return size, err
 	}
 	began := time.Now()
-	if err := s.stream.WriteMessage(ctx, protocol.PayloadHandshakeRequest, req); err != nil {
+	s.peerMu.Lock()
+	s.hsRequest, s.hsSent = req, began
+	err = s.stream.WriteMessage(ctx, protocol.PayloadHandshakeRequest, req)
+	s.peerMu.Unlock()
+	if err != nil {
 		return size, err
 	}
 	var waited time.Duration // while the client could answer
@@ -201,7 +288,7 @@ func (s *session) handshake(ctx context.Context, p *plan) (protocol.TerminalSize
 		cancel()
 		switch {
 		case err == nil && d.PayloadType == protocol.PayloadHandshakeResponse:
-			return size, s.completeHandshake(ctx, p, d.Payload, began)
+			return size, s.completeHandshake(ctx, p, d.Payload)
 		case err == nil && d.PayloadType == protocol.PayloadSize:
 			if json.Unmarshal(d.Payload, &size) != nil {
 				s.log.Debug("terminal size unreadable", "payload", string(d.Payload))
@@ -223,8 +310,9 @@ func (s *session) handshake(ctx context.Context, p *plan) (protocol.TerminalSize
 	}
 }
 
-// completeHandshake checks the client's answer and sends HandshakeComplete.
-func (s *session) completeHandshake(ctx context.Context, p *plan, payload []byte, began time.Time) error {
+// completeHandshake checks the client's answer and sends
+// HandshakeComplete, to the session's first client or to a new one.
+func (s *session) completeHandshake(ctx context.Context, p *plan, payload []byte) error {
 	var resp protocol.HandshakeResponse
 	if err := json.Unmarshal(payload, &resp); err != nil {
 		return fmt.Errorf("the client's handshake response is unreadable: %w", err)
@@ -238,7 +326,10 @@ func (s *session) completeHandshake(ctx context.Context, p *plan, payload []byte
 		return fmt.Errorf("the client's handshake failed: %s", strings.Join(resp.Errors, "; "))
 	}
 	s.log.Debug("handshake done", "client_version", resp.ClientVersion)
-	done := protocol.HandshakeComplete{HandshakeTimeToComplete: time.Since(began)}
+	s.peerMu.Lock()
+	s.clientVersion = resp.ClientVersion
+	done := protocol.HandshakeComplete{HandshakeTimeToComplete: time.Since(s.hsSent)}
+	s.peerMu.Unlock()
 	if p.commands != nil && bool(p.commands.SeparateOutputStream) && versionAtMost(resp.ClientVersion, "1.2.295.0") {
 		done.CustomerMessage = "Please update session manager plugin version (minimum required version 1.2.312.0) for fully support of separate StdOut/StdErr output.\r\n"
 	}

@@ -26,9 +26,11 @@ import (
 	"github.com/coder/websocket"
 	"github.com/creack/pty"
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/cobra"
 
 	"github.com/sesame-sh/sesame/internal/agent"
 	"github.com/sesame-sh/sesame/internal/agent/shell"
+	"github.com/sesame-sh/sesame/internal/client"
 	"github.com/sesame-sh/sesame/internal/protocol"
 )
 
@@ -696,7 +698,12 @@ func startE2E(t *testing.T) *e2e {
 // returns the channel its exit status arrives on.
 func (e *e2e) start(t *testing.T, stdin io.Reader, stdout, stderr io.Writer, args ...string) <-chan int {
 	t.Helper()
-	cmd := newSessionStartCmd()
+	return e.run(t, newSessionStartCmd(), stdin, stdout, stderr, args...)
+}
+
+// run runs a session command as start does.
+func (e *e2e) run(t *testing.T, cmd *cobra.Command, stdin io.Reader, stdout, stderr io.Writer, args ...string) <-chan int {
+	t.Helper()
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
 	cmd.SetArgs(append([]string{"--endpoint-url", "https://" + e.client.addr()}, args...))
 	cmd.SetIn(stdin)
@@ -797,6 +804,59 @@ func TestSessionEndToEndTerminal(t *testing.T) {
 	}
 	if e.client.cuts != 1 {
 		t.Errorf("cuts = %d", e.client.cuts)
+	}
+}
+
+// `sesame session resume` from another process than the one that
+// started the session, which went away: the new client gets a stream of
+// its own (the agent restarts its side and hands it the handshake
+// again); its input runs and the shell's exit status is its own.
+func TestSessionEndToEndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	e := startE2E(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cfg, err := (&clientFlags{format: "text", endpoint: "https://" + e.client.addr()}).awsConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := ssm.NewFromConfig(cfg)
+	out, err := api.StartSession(ctx, &ssm.StartSessionInput{Target: aws.String(e.nodeID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(out.SessionId)
+	stdin, typed := io.Pipe()
+	defer typed.Close()
+	screen, stderr := newWaitBuffer(), newWaitBuffer()
+	first, err := client.New(client.Config{Session: sessionOf(out.SessionId, out.TokenValue, out.StreamUrl),
+		TLSConfig: tlsConfigOf(cfg), Stdin: stdin, Stdout: screen, Stderr: stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstCtx, leave := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		first.Run(firstCtx)
+	}()
+	const wait = 20 * time.Second
+	if _, err := typed.Write([]byte("echo fi''rst\n")); err != nil {
+		t.Fatal(err)
+	}
+	screen.waitFor(t, 0, "first\r\n", wait)
+	leave() // the first process goes away; the session runs on
+	<-done
+
+	stdout, stderr2 := newWaitBuffer(), newWaitBuffer()
+	res := e.run(t, newSessionResumeCmd(), strings.NewReader("echo sec''ond\nexit 3\n"), stdout, stderr2, id)
+	if code := waitExit(t, res, stderr2, wait); code != 3 {
+		t.Errorf("exit status %d, want 3; stderr:\n%s", code, stderr2)
+	}
+	if !strings.Contains(stdout.String(), "second\r\n") {
+		t.Errorf("stdout %q", stdout)
 	}
 }
 

@@ -18,10 +18,12 @@ import (
 )
 
 // Version is the ClientVersion the client reports in OpenDataChannel and
-// the handshake: the session-manager-plugin release whose behaviour it
-// follows. Agents compare it as a 4-part number (AWS's turns smux
-// keep-alive off above 1.2.331.0).
-const Version = "1.3.0.0"
+// the handshake: protocol.SesameClientVersion, the session-manager-plugin
+// release whose behaviour it follows with a fourth part that tells it
+// from the plugin. Agents compare it as a 4-part number (AWS's turns smux
+// keep-alive off above 1.2.331.0); sesame's sends it the exit code of
+// every session, which the plugin would print.
+const Version = protocol.SesameClientVersion
 
 // Session is what StartSession and ResumeSession return: the data
 // channel's URL and a single-use token for it.

@@ -83,6 +83,9 @@ func TestShellSession(t *testing.T) {
 		t.Errorf("stderr = %q", stderr.String())
 	}
 	opens := f.openings()
+	if !protocol.IsSesameClient(Version) || protocol.IsSesameClient("1.3.0.0") {
+		t.Errorf("ClientVersion %s does not tell sesame's client from the plugin", Version)
+	}
 	if len(opens) != 1 || opens[0].TokenValue != "tok-1" || opens[0].ClientVersion != Version ||
 		opens[0].MessageSchemaVersion != "1.0" || len(opens[0].ClientID) != 36 || len(opens[0].RequestID) != 36 {
 		t.Errorf("OpenDataChannel = %+v", opens)

@@ -56,7 +56,9 @@
 // # Exit status
 //
 // Run returns the status in the session's ExitCode message (sesame's agent
-// sends it when the shell exits; AWS's only for NonInteractiveCommands).
+// sends it to sesame's client, which it knows by its ClientVersion, when
+// the program of any session exits; AWS's only for NonInteractiveCommands
+// with separate output streams).
 // Without one it returns 0 when channel_closed has no reason and 255 when
 // it has one (timed out, terminated), like ssh when the connection ends
 // without a status.
@@ -78,6 +80,7 @@
 // another process) is a new stream: a fresh ClientId, its own sequence
 // numbers from 0 in both directions, as a new plugin run would have.
 // What the previous client left unacknowledged is not its to receive;
-// the server and the agent must start a new stream for it, which the
-// changed ClientId in OpenDataChannel tells them to do.
+// the server and the agent start a new stream for it, which the changed
+// ClientId in OpenDataChannel tells them to do (protocol.ClientStream),
+// and the agent sends it the handshake request again, which starts it.
 package client

@@ -37,9 +37,50 @@ import (
 // client's from StartSession or ResumeSession, the agent's from
 // start_session or session_token. Tokens are single use and short lived.
 // After it, both sides exchange binary ClientMessage frames, which the
-// server relays unchanged, except that it answers pings, sends the agent
-// pause_publication while no client is attached and start_publication when
-// one attaches, and sends the client channel_closed when the session ends.
+// server relays unchanged, except that it answers pings, sends the
+// client channel_closed when the session ends, and speaks to the agent:
+//
+//	agent (data channel)                     server
+//	  │◀── pause_publication ──────────────────│ no client attached, or not
+//	  │                                         │ yet the one the stream is for
+//	  │◀── client_stream {ClientId, ClientVersion} a client attached whose
+//	  │                                         │ ClientId the stream is not for
+//	  │── client_stream {ClientId} ───────────▶│ the stream is now that
+//	  │                                         │ client's (or TakenOver:
+//	  │                                         │ it was, then another's)
+//	  │◀── start_publication ──────────────────│ it is, and it is attached
+//
+// A session's stream (sequence numbers, acknowledgements) belongs to one
+// client: a client that reconnects (the same ClientId: the plugin keeps
+// its own, and so does sesame's client in one run) continues it, while a
+// new one (sesame session resume from another process) starts from
+// sequence number 0 in both directions. client_stream makes the agent's
+// side follow: the agent adopts the first client it is told of; for
+// another one it restarts its stream (protocol.Stream.Restart: what the
+// previous client did not acknowledge is dropped) and sends its
+// handshake request again; then it answers with the same message. A
+// client whose stream the agent gave up cannot go on with it: the agent
+// answers TakenOver, and the server sends that client channel_closed.
+// The server relays no stream data or acknowledgement between a client
+// and the agent from the time it tells the agent of a client until the
+// agent has answered with that client's ClientId, so neither receives a
+// frame of the other's previous stream.
+
+// TypeClientStream is sesame's own data-channel message between its
+// server and its agent (payload ClientStream); see above. It never
+// reaches a client.
+const TypeClientStream MessageType = "client_stream"
+
+// ClientStream is the payload of client_stream: from the server, the
+// client now attached (OpenDataChannel's ClientId and ClientVersion);
+// from the agent, the client its stream is now for, or with TakenOver a
+// client it refuses: one whose stream it gave up for another client's
+// (the server ends that client's connection, telling it why).
+type ClientStream struct {
+	ClientID      string `json:"ClientId"`
+	ClientVersion string `json:"ClientVersion,omitempty"`
+	TakenOver     bool   `json:"TakenOver,omitempty"`
+}
 
 // ControlType is the type of a control channel message.
 type ControlType string

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -214,6 +215,35 @@ func (b *FlexBool) UnmarshalJSON(data []byte) error {
 	}
 	*b = FlexBool(v)
 	return nil
+}
+
+// SesameClientVersion is the ClientVersion sesame's own client reports,
+// in OpenDataChannel and in its HandshakeResponse: the release of
+// session-manager-plugin whose behaviour it follows (1.3.0), with a
+// fourth part that is not 0. Every plugin release has ended in .0
+// (1.0.37.0 to 1.3.0.0), so the fourth part tells sesame's client from
+// the plugin while the version stays the 4-part number that AWS's agent
+// compares part by part (multiplexed port forwarding from 1.1.70, no
+// smux keep-alive after 1.2.331.0) and sesame's agent too.
+const SesameClientVersion = "1.3.0.1"
+
+// IsSesameClient reports whether a ClientVersion is that of sesame's own
+// client: four numeric parts, the last of them not 0. Sesame's agent
+// sends such a client the exit code of every session, which it turns
+// into its exit status; AWS's agent sends it only for
+// NonInteractiveCommands with separateOutputStream, and the plugin
+// prints it ("EXIT_CODE: n") as output.
+func IsSesameClient(clientVersion string) bool {
+	parts := strings.Split(clientVersion, ".")
+	if len(parts) != 4 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || strings.Trim(p, "0123456789") != "" {
+			return false
+		}
+	}
+	return strings.Trim(parts[3], "0") != ""
 }
 
 // HandshakeResponse is the payload of PayloadHandshakeResponse: one

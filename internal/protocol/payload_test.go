@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -231,6 +232,34 @@ func TestFlexBool(t *testing.T) {
 	var c CommandConfig
 	if err := json.Unmarshal([]byte(`{"separateOutputStream":"yes"}`), &c); err == nil {
 		t.Error(`"yes" accepted`)
+	}
+}
+
+func TestIsSesameClient(t *testing.T) {
+	tests := []struct {
+		version string
+		want    bool
+	}{
+		{SesameClientVersion, true},
+		{"1.3.0.0", false},   // session-manager-plugin
+		{"1.2.707.0", false}, // every plugin release ends in .0
+		{"1.3.0.12", true},
+		{"1.3.0", false},
+		{"1.3.0.1.0", false},
+		{"1.3.0.x1", false},
+		{"1.3..1", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := IsSesameClient(tt.version); got != tt.want {
+			t.Errorf("IsSesameClient(%q) = %v, want %v", tt.version, got, tt.want)
+		}
+	}
+	// AWS's agent compares the version part by part, as numbers.
+	for _, p := range strings.Split(SesameClientVersion, ".") {
+		if _, err := strconv.Atoi(p); err != nil {
+			t.Errorf("SesameClientVersion %s is not numeric: %v", SesameClientVersion, err)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -158,7 +159,8 @@ type Stats struct {
 // (a WebSocket that drops and reconnects; a relay that discards while a
 // side is away). Create it with NewStream; feed it every frame read from
 // the transport with Receive; call Tick every TickInterval (Run does);
-// call Resume after the transport reconnects.
+// call Resume after the transport reconnects, and Restart when a new
+// peer takes the other end over.
 //
 // Writing: Write sends bytes as PayloadOutput messages of at most
 // ChunkSize bytes; WriteMessage sends one message of any payload type.
@@ -181,6 +183,11 @@ type Stream struct {
 	decoder  Decoder
 	done     chan struct{} // closed by Close
 	runs     sync.WaitGroup
+
+	// txMu is held shared while frames are sent, and by Restart
+	// exclusively: once Restart returns, no frame of before it is sent.
+	txMu  sync.RWMutex
+	epoch atomic.Uint64 // counts Restarts; changed with txMu and mu held
 
 	mu     sync.Mutex // protects the following
 	closed bool
@@ -271,9 +278,10 @@ func (s *Stream) WriteMessage(ctx context.Context, pt PayloadType, payload []byt
 	}
 	frame, err := s.enqueueLocked(pt, payload)
 	send := err == nil && !s.paused
+	epoch := s.epoch.Load()
 	s.mu.Unlock()
 	if send {
-		s.transmit(frame)
+		s.transmit(epoch, frame)
 	}
 	return err
 }
@@ -407,15 +415,14 @@ func (s *Stream) receiveData(m *Message) error {
 		ackID, err = s.newIDLocked()
 		ackTime = s.cfg.Clock.Now()
 	}
+	epoch := s.epoch.Load()
 	s.mu.Unlock()
 
-	for _, f := range resends {
-		s.transmit(f)
-	}
+	s.transmit(epoch, resends...)
 	if !ack || err != nil {
 		return err
 	}
-	s.transmit(ackFrame(m, ackID, ackTime))
+	s.transmit(epoch, ackFrame(m, ackID, ackTime))
 	return nil
 }
 
@@ -487,10 +494,9 @@ func (s *Stream) receiveAck(m *Message) error {
 		s.trimLocked()
 		s.broadcastLocked()
 	}
+	epoch := s.epoch.Load()
 	s.mu.Unlock()
-	for _, f := range resends {
-		s.transmit(f)
-	}
+	s.transmit(epoch, resends...)
 	return nil
 }
 
@@ -550,10 +556,9 @@ func (s *Stream) resend(all bool) {
 		return
 	}
 	frames := s.unpauseLocked(all)
+	epoch := s.epoch.Load()
 	s.mu.Unlock()
-	for _, f := range frames {
-		s.transmit(f)
-	}
+	s.transmit(epoch, frames...)
 }
 
 // Resume sends every unacknowledged message again, oldest first, and
@@ -590,19 +595,54 @@ func (s *Stream) Tick() error {
 			break
 		}
 	}
+	epoch := s.epoch.Load()
 	s.mu.Unlock()
-	for _, f := range frames {
-		s.transmit(f)
-	}
+	s.transmit(epoch, frames...)
 	return err
 }
 
-func (s *Stream) transmit(frame []byte) {
-	if err := s.cfg.Send(frame); err != nil {
-		s.mu.Lock()
-		s.stats.SendErrors++
-		s.mu.Unlock()
+// transmit sends frames made in epoch, unless the Stream has restarted
+// since.
+func (s *Stream) transmit(epoch uint64, frames ...[]byte) {
+	if len(frames) == 0 {
+		return
 	}
+	s.txMu.RLock()
+	defer s.txMu.RUnlock()
+	if s.epoch.Load() != epoch {
+		return
+	}
+	for _, f := range frames {
+		if err := s.cfg.Send(f); err != nil {
+			s.mu.Lock()
+			s.stats.SendErrors++
+			s.mu.Unlock()
+		}
+	}
+}
+
+// Restart makes the Stream the start of a new stream, for a new peer
+// (another client of the same session; see ClientStream): sequence
+// numbers start from 0 again in both directions, the messages written
+// and not acknowledged are dropped (writers blocked on the send window
+// go on), and so are those received out of order. What was delivered
+// stays for the reader, and a pause stays. Once Restart returns, no
+// frame made before it is sent; it waits for the sends in progress.
+func (s *Stream) Restart() {
+	s.txMu.Lock()
+	defer s.txMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.epoch.Add(1)
+	clear(s.out)
+	s.out, s.unacked, s.tombs, s.nextSeq = nil, 0, 0, 0
+	clear(s.early)
+	s.earlyBytes, s.expected = 0, 0
+	s.rtt = newRTTEstimator()
+	s.broadcastLocked()
 }
 
 // Run calls Tick every TickInterval until ctx is done, the Stream is

@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -659,5 +660,124 @@ func TestStreamRunStopsOnResendLimit(t *testing.T) {
 	s.Write([]byte("x"))
 	if err := s.Run(context.Background()); !errors.Is(err, ErrResendLimit) || !strings.Contains(err.Error(), "message 0") {
 		t.Errorf("Run = %v", err)
+	}
+}
+
+func TestStreamRestart(t *testing.T) {
+	s, c, clk := newTestStream(t, RoleAgent, nil)
+	ctx := context.Background()
+	for _, p := range []string{"a", "b", "c"} {
+		s.WriteMessage(ctx, PayloadOutput, []byte(p)) // seq 0, 1, 2
+	}
+	s.Receive(peerAck(t, TypeOutputStreamData, 0))
+	s.Receive(frame(t, TypeInputStreamData, 0, PayloadOutput, []byte("x")))
+	s.Receive(frame(t, TypeInputStreamData, 2, PayloadOutput, []byte("z"))) // ahead of a gap
+	s.Receive(control(t, TypePausePublication, nil))
+	c.take()
+
+	s.Restart()
+	st := s.Stats()
+	if st.NextSequence != 0 || st.ExpectedSequence != 0 || st.Unacked != 0 || !st.Paused {
+		t.Fatalf("after Restart: %+v", st)
+	}
+	// What the previous peer did not acknowledge is not the new one's.
+	s.Resume()
+	clk.Advance(5 * time.Second)
+	s.Tick()
+	if f := c.take(); len(f) != 0 {
+		t.Fatalf("sent %v after Restart, want nothing", seqs(t, f))
+	}
+	// What was delivered stays for the reader.
+	buf := make([]byte, 8)
+	if n, err := s.Read(buf); err != nil || string(buf[:n]) != "x" {
+		t.Fatalf("Read = %q, %v; want the input delivered before Restart", buf[:n], err)
+	}
+	// The new peer's stream starts at 0 both ways; 2 is no longer held.
+	s.WriteMessage(ctx, PayloadOutput, []byte("d"))
+	for _, seq := range []int64{0, 1, 2} {
+		s.Receive(frame(t, TypeInputStreamData, seq, PayloadOutput, []byte{'0' + byte(seq)}))
+	}
+	var data, acked []int64
+	for _, f := range c.take() {
+		m := decode(t, f)
+		switch m.MessageType {
+		case TypeOutputStreamData:
+			data = append(data, m.SequenceNumber)
+			if m.Flags != SYN {
+				t.Errorf("first message of the new stream has flags %d, want SYN", m.Flags)
+			}
+		case TypeAcknowledge:
+			acked = append(acked, acks(t, [][]byte{f})...)
+		}
+	}
+	if diff := cmp.Diff([]int64{0}, data); diff != "" {
+		t.Errorf("data sent (-want +got)\n%s", diff)
+	}
+	if diff := cmp.Diff([]int64{0, 1, 2}, acked); diff != "" {
+		t.Errorf("acknowledged (-want +got)\n%s", diff)
+	}
+	if n, err := s.Read(buf); err != nil || string(buf[:n]) != "012" {
+		t.Errorf("Read = %q, %v; want the new peer's input", buf[:n], err)
+	}
+	// A frame made before a Restart is never sent after it.
+	epoch := s.epoch.Load()
+	s.Restart()
+	s.transmit(epoch, []byte("stale"))
+	if f := c.take(); len(f) != 0 {
+		t.Errorf("a frame of before Restart was sent after it")
+	}
+}
+
+// TestStreamRestartWhileWriting: a writer goes on while the Stream
+// restarts; after each Restart the frames sent number from 0, none of
+// them made before it.
+func TestStreamRestartWhileWriting(t *testing.T) {
+	var mu sync.Mutex
+	var log []int64 // sequence numbers sent, -1 for a Restart
+	s, err := NewStream(Config{Role: RoleAgent, Rand: seededRand(2), SendWindow: 1 << 20, Send: func(f []byte) error {
+		var m Message
+		if err := Unmarshal(f, &m); err != nil {
+			return err
+		}
+		mu.Lock()
+		log = append(log, m.SequenceNumber)
+		mu.Unlock()
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 20000; i++ {
+			if err := s.WriteMessage(context.Background(), PayloadOutput, []byte{byte(i)}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for i := 0; i < 200; i++ {
+		s.Restart()
+		mu.Lock()
+		log = append(log, -1)
+		mu.Unlock()
+		runtime.Gosched()
+	}
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	next := int64(-1) // before the first Restart anything goes
+	for i, seq := range log {
+		switch {
+		case seq == -1:
+			next = 0
+		case next < 0:
+		case seq != next:
+			t.Fatalf("entry %d: sequence number %d after a Restart, want %d", i, seq, next)
+		default:
+			next++
+		}
 	}
 }

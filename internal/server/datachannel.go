@@ -40,8 +40,8 @@ import (
 // server's key, names another session (or, for an agent, another node
 // than the session's target), has expired, or was used before: every
 // token admits one connection. Refusing a connection changes nothing
-// else. A session that has ended gets channel_closed (client) or a close
-// (agent) instead.
+// else. A session that has ended gets channel_closed (client) with the
+// reason it ended, or a close (agent), instead.
 //
 // Then every message is one frame, relayed as relay.go says. Frames of
 // up to maxRelayMessage bytes are read; protocol.Unmarshal refuses those
@@ -157,9 +157,9 @@ func (h *hub) serveData(conn *websocket.Conn, id, remote string) {
 		refuse("token already used", nil)
 		return
 	}
-	p := &peer{side: adm.side, conn: conn, clientID: adm.clientID, remote: remote}
+	p := &peer{side: adm.side, conn: conn, clientID: adm.clientID, clientVersion: adm.clientVersion, remote: remote}
 	if sess.Status.Final() {
-		h.ended(p, id)
+		h.ended(p, id, sess.Reason)
 		return
 	}
 	sctx, cancel = h.opCtx(writeTimeout)
@@ -170,7 +170,7 @@ func (h *hub) serveData(conn *websocket.Conn, id, remote string) {
 		return
 	}
 	if !rl.attach(p) {
-		h.ended(p, id)
+		h.ended(p, id, h.endReason(rl))
 		return
 	}
 	defer rl.detach(p)
@@ -194,16 +194,36 @@ func (h *hub) serveData(conn *websocket.Conn, id, remote string) {
 }
 
 // ended tells a side that attaches to an ended session so: a client
-// gets channel_closed, as if it had been attached when the session
-// ended, and both a close frame with AWS's reason.
-func (h *hub) ended(p *peer, id string) {
+// gets channel_closed whose Output is the reason the session ended (as
+// stored: DescribeSessions shows it), and both a close frame with AWS's
+// reason.
+func (h *hub) ended(p *peer, id, reason string) {
 	h.log.Info("data channel for an ended session", "session_id", id, "side", p.side, "remote", p.remote)
 	if p.side == sideClient {
-		if frame, err := h.channelClosed(id, p, ""); err == nil {
+		if frame, err := h.channelClosed(id, p, reason); err == nil {
 			h.write(p, frame)
 		}
 	}
 	closeConn(p.conn, websocket.StatusNormalClosure, "Session is already terminated")
+}
+
+// endReason returns the reason relay r's session ended for: its own
+// ending's, or else the stored one.
+func (h *hub) endReason(r *relay) string {
+	r.mu.Lock()
+	reason := r.reason
+	r.mu.Unlock()
+	if reason != "" {
+		return reason
+	}
+	ctx, cancel := h.opCtx(writeTimeout)
+	defer cancel()
+	sess, err := h.s.cfg.Store.GetSession(ctx, r.id)
+	if err != nil {
+		h.log.Warn("ended session unreadable", "session_id", r.id, "err", err)
+		return ""
+	}
+	return sess.Reason
 }
 
 // useToken records a token's use; false if it was used before. Used
@@ -222,11 +242,12 @@ func (h *hub) useToken(token string, expires time.Time) bool {
 
 // admission is what an OpenDataChannel admits.
 type admission struct {
-	side     side
-	token    string
-	nodeID   string // agent tokens
-	clientID string
-	expires  time.Time
+	side          side
+	token         string
+	nodeID        string // agent tokens
+	clientID      string
+	clientVersion string
+	expires       time.Time
 }
 
 // admit decodes the OpenDataChannel of a data channel for session id
@@ -249,7 +270,7 @@ func (s *Server) admit(id string, data []byte, now time.Time) (*admission, error
 	case adm.side == sideAgent && open.ClientInstanceID != "" && open.ClientInstanceID != adm.nodeID:
 		return nil, errors.New("token is for another node")
 	}
-	adm.clientID = open.ClientID
+	adm.clientID, adm.clientVersion = open.ClientID, open.ClientVersion
 	return adm, nil
 }
 

@@ -27,14 +27,19 @@ import (
 //	  input_stream_data, acknowledge ──▶         start_session, terminate_session,
 //	  ◀── output_stream_data, acknowledge        session_token, rotate_credentials
 //	  ◀── channel_closed        pause/start_publication, channel_closed ──▶
+//	                                   ◀──▶ client_stream
 //
 // The relay forwards stream data and acknowledgements unchanged, once
 // each frame has passed protocol.Unmarshal; sequence numbers,
 // acknowledgements and retransmission are the two ends' business
 // (protocol.Stream), so the relay may drop what it cannot deliver: a
 // frame for a side that is not attached is dropped, and the sender sends
-// it again after the side returns. Around that it keeps the session's
-// state: the agent is paused while no client is attached; the stored
+// it again after the side returns. A stream belongs to one client
+// (ClientId): stream data and acknowledgements pass between a client and
+// the agent only once the agent has said, with client_stream, that its
+// stream is that client's (see protocol.ClientStream); until then the
+// relay drops them and the agent stays paused. Around that it keeps the
+// session's state: the agent is paused while no client is attached; the stored
 // status is Connected while a client is attached and Disconnected after
 // it leaves; and the session ends (Terminated, with its reason) when the
 // agent says so, on TerminateSession, after idleSessionTimeout without
@@ -374,25 +379,43 @@ type relay struct {
 	limits  limits
 	started time.Time
 
-	settleMu sync.Mutex          // serializes settle; protects the following
-	status   store.SessionStatus // as last written
-	pubAgent *peer               // the agent peer last told to start or pause
-	pubOn    bool                // what it was told: true for start
+	settleMu   sync.Mutex          // serializes settle; protects the following
+	status     store.SessionStatus // as last written
+	pubAgent   *peer               // the agent peer last told to start or pause
+	pubOn      bool                // what it was told: true for start
+	toldAgent  *peer               // the agent peer last sent client_stream...
+	toldClient *peer               // ...naming this client
 
-	mu       sync.Mutex // protects the following
-	client   *peer
-	agent    *peer
-	activity time.Time // the client's last input (or attach, or start)
-	ended    bool
+	// fwdMu is held shared by a forward, from its check of who may hear
+	// whom to its write, and exclusively to change that (client_stream
+	// sent or answered), so that no frame passes a check made before.
+	fwdMu sync.RWMutex
+
+	mu     sync.Mutex // protects the following
+	client *peer
+	agent  *peer
+	stream string // the ClientId the agent's stream is for, if streamSet
+	// streamSet: the agent has said so (client_stream), and has not been
+	// told of another client since.
+	streamSet bool
+	activity  time.Time // the client's last input (or attach, or start)
+	ended     bool
+	reason    string // the ending's stored reason, once ended
 }
 
 // peer is one attached data channel.
 type peer struct {
-	side     side
-	conn     *websocket.Conn
-	clientID string // OpenDataChannel's ClientId: channel_closed's DestinationId
-	remote   string
-	refused  int // frames refused; only the reader goroutine touches it
+	side          side
+	conn          *websocket.Conn
+	clientID      string // OpenDataChannel's ClientId: channel_closed's DestinationId
+	clientVersion string // OpenDataChannel's ClientVersion
+	remote        string
+	refused       int // frames refused; only the reader goroutine touches it
+}
+
+// streamOfLocked reports whether the agent's stream is client c's.
+func (r *relay) streamOfLocked(c *peer) bool {
+	return c != nil && r.streamSet && r.stream == c.clientID
 }
 
 func (r *relay) peers() []*peer {
@@ -450,23 +473,26 @@ func (r *relay) detach(p *peer) {
 }
 
 // settle brings the stored status and the agent's publication in line
-// with whether a client is attached: Connected and start_publication
-// while one is, Disconnected (after Connected) and pause_publication
-// while none is. settleMu applies decisions in the order they are made.
+// with whether a client is attached: Connected while one is,
+// Disconnected (after Connected) while none is; start_publication while
+// one is and the agent's stream is its, pause_publication otherwise;
+// and client_stream to an agent whose stream is not the attached
+// client's. settleMu applies decisions in the order they are made.
 // The status is written first, so a peer that sees the publication
 // message can rely on it.
 func (r *relay) settle() {
 	r.settleMu.Lock()
 	defer r.settleMu.Unlock()
 	r.mu.Lock()
-	ended, client, agent := r.ended, r.client != nil, r.agent
+	ended, client, agent := r.ended, r.client, r.agent
+	live := r.streamOfLocked(client)
 	r.mu.Unlock()
 	if ended {
 		return
 	}
 	want := r.status
 	switch {
-	case client:
+	case client != nil:
 		want = store.SessionConnected
 	case r.status == store.SessionConnected:
 		want = store.SessionDisconnected
@@ -492,9 +518,9 @@ func (r *relay) settle() {
 			r.h.log.Error("session status not recorded", "session_id", r.id, "status", want, "err", err)
 		}
 	}
-	if agent != nil && (agent != r.pubAgent || client != r.pubOn) {
+	if agent != nil && (agent != r.pubAgent || live != r.pubOn) {
 		t := protocol.TypePausePublication
-		if client {
+		if live {
 			t = protocol.TypeStartPublication
 		}
 		frame, err := r.h.controlFrame(t, nil)
@@ -502,8 +528,33 @@ func (r *relay) settle() {
 			err = r.h.write(agent, frame)
 		}
 		if err == nil {
-			r.pubAgent, r.pubOn = agent, client
+			r.pubAgent, r.pubOn = agent, live
 		}
+	}
+	if agent != nil && client != nil && !live && (agent != r.toldAgent || client != r.toldClient) {
+		r.tellClient(agent, client)
+	}
+}
+
+// tellClient sends agent client_stream naming client, with fwdMu held:
+// what the client's predecessor sent before it was replaced reaches the
+// agent first, and nothing of it after.
+func (r *relay) tellClient(agent, client *peer) {
+	frame, err := r.h.controlFrame(protocol.TypeClientStream,
+		protocol.ClientStream{ClientID: client.clientID, ClientVersion: client.clientVersion})
+	if err != nil {
+		r.h.log.Error("client_stream not made", "session_id", r.id, "err", err)
+		return
+	}
+	r.fwdMu.Lock()
+	err = r.h.write(agent, frame)
+	r.mu.Lock()
+	r.streamSet = false // the agent's stream may be another's now: wait for its word
+	r.mu.Unlock()
+	r.fwdMu.Unlock()
+	if err == nil {
+		r.toldAgent, r.toldClient = agent, client
+		r.h.log.Debug("agent told of a client", "session_id", r.id, "client_id", client.clientID, "remote", client.remote)
 	}
 }
 
@@ -557,9 +608,9 @@ func (r *relay) fromClient(p *peer, m *protocol.Message, frame []byte) {
 		r.mu.Lock()
 		r.activity = r.h.s.cfg.Clock()
 		r.mu.Unlock()
-		r.forward(sideAgent, frame)
+		r.forward(p, frame)
 	case protocol.TypeAcknowledge:
-		r.forward(sideAgent, frame)
+		r.forward(p, frame)
 	default:
 		r.refuse(p, fmt.Errorf("a client does not send %s messages", m.MessageType))
 	}
@@ -568,7 +619,24 @@ func (r *relay) fromClient(p *peer, m *protocol.Message, frame []byte) {
 func (r *relay) fromAgent(p *peer, m *protocol.Message, frame []byte) {
 	switch m.MessageType {
 	case protocol.TypeOutputStreamData, protocol.TypeAcknowledge:
-		r.forward(sideClient, frame)
+		r.forward(p, frame)
+	case protocol.TypeClientStream:
+		var cs protocol.ClientStream
+		if err := protocol.DecodePayload(m, protocol.TypeClientStream, &cs); err != nil {
+			r.refuse(p, err)
+			return
+		}
+		if cs.TakenOver {
+			r.takenOver(cs.ClientID)
+			return
+		}
+		r.fwdMu.Lock()
+		r.mu.Lock()
+		r.stream, r.streamSet = cs.ClientID, true
+		r.mu.Unlock()
+		r.fwdMu.Unlock()
+		r.h.log.Debug("agent stream is a client's", "session_id", r.id, "client_id", cs.ClientID)
+		r.settle()
 	case protocol.TypeAgentSessionState:
 		var st protocol.AgentSessionState
 		if err := protocol.DecodePayload(m, protocol.TypeAgentSessionState, &st); err != nil {
@@ -599,18 +667,45 @@ func (r *relay) fromAgent(p *peer, m *protocol.Message, frame []byte) {
 	}
 }
 
-// forward writes frame to the session's peer on side to, if one is
-// attached; otherwise the frame is dropped and its sender will send it
-// again.
-func (r *relay) forward(to side, frame []byte) {
+// takenOverOutput is the channel_closed Output of a client whose session
+// another client has taken over.
+const takenOverOutput = "Another client has resumed this session."
+
+// takenOver ends the connection of the attached client with ClientId
+// id, if it is attached: the agent gave its stream up for another
+// client's, and a stream cannot start again for a client that goes on
+// with its own. It gets channel_closed saying why.
+func (r *relay) takenOver(id string) {
 	r.mu.Lock()
-	p := r.client
-	if to == sideAgent {
-		p = r.agent
+	c := r.client
+	r.mu.Unlock()
+	if c == nil || c.clientID != id {
+		return
+	}
+	r.h.log.Info("data channel closed: another client has resumed the session", "session_id", r.id, "client_id", id, "remote", c.remote)
+	r.h.spawn(func() {
+		if frame, err := r.h.channelClosed(r.id, c, takenOverOutput); err == nil {
+			r.h.write(c, frame)
+		}
+		closeConn(c.conn, websocket.StatusNormalClosure, "another client has resumed the session")
+	})
+}
+
+// forward writes a frame of stream data or an acknowledgement from
+// peer from to the other side, if from is its side's current peer, the
+// other side is attached and the agent's stream is the client's;
+// otherwise the frame is dropped and its sender will send it again.
+func (r *relay) forward(from *peer, frame []byte) {
+	r.fwdMu.RLock()
+	defer r.fwdMu.RUnlock()
+	r.mu.Lock()
+	to, ok := r.agent, r.client == from && r.streamOfLocked(from)
+	if from.side == sideAgent {
+		to, ok = r.client, r.agent == from && r.streamOfLocked(r.client)
 	}
 	r.mu.Unlock()
-	if p != nil {
-		r.h.write(p, frame)
+	if ok && to != nil {
+		r.h.write(to, frame)
 	}
 }
 
@@ -717,7 +812,7 @@ func (h *hub) end(r *relay, id, target string, e ending) {
 			r.mu.Unlock()
 			return
 		}
-		r.ended = true
+		r.ended, r.reason = true, e.reason
 		client, agent = r.client, r.agent
 		r.mu.Unlock()
 	}

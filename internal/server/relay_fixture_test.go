@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -305,15 +306,22 @@ func (a *fakeAgent) expectSession(t testing.TB, id string) *protocol.SessionStar
 
 // channelEnd is one end of a data channel in a test: a protocol.Stream over
 // the connection attached last. It records the messages the Stream
-// does not deliver (publication, channel_closed).
+// does not deliver (publication, channel_closed, client_stream). An
+// agent's end answers client_stream as sesame's agent does.
 type channelEnd struct {
-	role   protocol.Role
-	stream *protocol.Stream
-	url    string
-	conn   atomic.Pointer[websocket.Conn]
-	events *mailbox[protocol.Message]
-	run    context.CancelFunc
-	wg     sync.WaitGroup
+	role     protocol.Role
+	stream   *protocol.Stream
+	url      string
+	clientID string // a client's ClientId: "test-client" unless set
+	conn     atomic.Pointer[websocket.Conn]
+	events   *mailbox[protocol.Message]
+	run      context.CancelFunc
+	wg       sync.WaitGroup
+
+	mu        sync.Mutex // protects the following
+	streamFor string     // an agent's: the client its stream is for...
+	streamSet bool       // ...once it was told of one
+	takenFrom map[string]bool
 }
 
 // newSide makes a Stream of role for the data channel at url. Nothing
@@ -393,6 +401,9 @@ func (s *channelEnd) dial(t testing.TB, open protocol.OpenDataChannel) *attachme
 			var m protocol.Message
 			if err := protocol.Unmarshal(frame, &m); err == nil {
 				switch m.MessageType {
+				case protocol.TypeClientStream:
+					s.answerClientStream(conn, &m)
+					fallthrough
 				case protocol.TypeStartPublication, protocol.TypePausePublication, protocol.TypeChannelClosed:
 					m.Payload = append([]byte(nil), m.Payload...)
 					s.events.put(m)
@@ -404,11 +415,53 @@ func (s *channelEnd) dial(t testing.TB, open protocol.OpenDataChannel) *attachme
 	return at
 }
 
+// answerClientStream answers client_stream as sesame's agent does: the
+// stream restarts for a client other than the one it is for, and the
+// answer names the client; a client the stream was taken from is
+// refused.
+func (s *channelEnd) answerClientStream(conn *websocket.Conn, m *protocol.Message) {
+	if s.role != protocol.RoleAgent {
+		return
+	}
+	var cs protocol.ClientStream
+	if err := protocol.DecodePayload(m, protocol.TypeClientStream, &cs); err != nil {
+		return
+	}
+	reply := protocol.ClientStream{ClientID: cs.ClientID}
+	s.mu.Lock()
+	switch {
+	case s.takenFrom[cs.ClientID]:
+		reply.TakenOver = true
+	case s.streamSet && s.streamFor != cs.ClientID:
+		if s.takenFrom == nil {
+			s.takenFrom = map[string]bool{}
+		}
+		s.takenFrom[s.streamFor] = true
+		s.stream.Restart()
+		fallthrough
+	default:
+		s.streamFor, s.streamSet = cs.ClientID, true
+	}
+	s.mu.Unlock()
+	answer, err := protocol.NewControl(protocol.TypeClientStream, protocol.UUID{5}, time.Now(), reply)
+	if err != nil {
+		return
+	}
+	frame, err := answer.MarshalBinary()
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	conn.Write(ctx, websocket.MessageBinary, frame)
+}
+
 // attach dials with token and makes the connection the Stream's, then
 // resends what the peer has not acknowledged.
 func (s *channelEnd) attach(t testing.TB, token string) *attachment {
 	t.Helper()
-	open := protocol.OpenDataChannel{RequestID: "00000000-0000-4000-8000-000000000000", TokenValue: token, ClientID: "test-" + s.role.String()}
+	open := protocol.OpenDataChannel{RequestID: "00000000-0000-4000-8000-000000000000", TokenValue: token,
+		ClientID: cmp.Or(s.clientID, "test-"+s.role.String())}
 	at := s.dial(t, open)
 	if old := s.conn.Swap(at.conn); old != nil {
 		old.CloseNow()

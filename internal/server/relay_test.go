@@ -32,8 +32,18 @@ func transfer(t *testing.T, from, to *channelEnd, n int) {
 		errc <- err
 	}()
 	got := make([]byte, n)
-	if _, err := io.ReadFull(to.stream, got); err != nil {
-		t.Fatalf("read: %v", err)
+	rerr := make(chan error, 1)
+	go func() {
+		_, err := io.ReadFull(to.stream, got)
+		rerr <- err
+	}()
+	select {
+	case err := <-rerr:
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatalf("%s to %s: %d bytes did not arrive", from.role, to.role, n)
 	}
 	if err := <-errc; err != nil {
 		t.Fatalf("write: %v", err)
@@ -185,6 +195,117 @@ func TestRelayClientResume(t *testing.T) {
 	}
 	if st := s.client.stream.Stats(); int64(st.Delivered) != st.ExpectedSequence || st.Readable != 0 {
 		t.Errorf("client stream: %+v", st)
+	}
+}
+
+// TestRelayNewClient: a client with another ClientId (sesame session
+// resume from another process) attaches to a running session: the agent
+// is told, restarts its stream and says so, and the new client's stream,
+// from sequence number 0, carries data both ways; what the agent wrote
+// for the first client, which never acknowledged it, is not the new
+// one's. The first client cannot come back: its stream is gone.
+func TestRelayNewClient(t *testing.T) {
+	t.Parallel()
+	ts := newRelayServer(t)
+	a := connectAgent(t, ts.testServer, newOfflineNode(t, ts.testServer, ""))
+	s := ts.openSession(t, a, "")
+	s.attachBoth(t)
+	transfer(t, s.agent, s.client, 8<<10)
+	transfer(t, s.client, s.agent, 8<<10)
+
+	s.client.drop()
+	s.agent.expect(t, protocol.TypePausePublication)
+	if _, err := s.agent.stream.Write([]byte("for the first client only")); err != nil {
+		t.Fatal(err)
+	}
+	next := newSide(t, protocol.RoleClient, s.client.url)
+	next.clientID = "another-client"
+	next.attach(t, ts.resumeToken(t, s.id))
+	var cs protocol.ClientStream
+	m := s.agent.expect(t, protocol.TypeClientStream)
+	if err := protocol.DecodePayload(&m, protocol.TypeClientStream, &cs); err != nil || cs.ClientID != "another-client" {
+		t.Errorf("client_stream %+v, %v", cs, err)
+	}
+	s.agent.expect(t, protocol.TypeStartPublication)
+	transfer(t, s.agent, next, 64<<10)
+	transfer(t, next, s.agent, 16<<10)
+	if st := next.stream.Stats(); st.Readable != 0 || st.Duplicates != 0 {
+		t.Errorf("new client's stream %+v", st)
+	}
+
+	// The new client's own reconnection continues its stream.
+	next.drop()
+	s.agent.expect(t, protocol.TypePausePublication)
+	next.attach(t, ts.resumeToken(t, s.id))
+	s.agent.expect(t, protocol.TypeStartPublication)
+	transfer(t, s.agent, next, 8<<10)
+
+	// The first client, back, is told why it cannot go on; the agent's
+	// stream stays the new client's, which reattaches.
+	back := s.client.attach(t, ts.resumeToken(t, s.id))
+	if code, _ := back.closeReason(t); code != websocket.StatusNormalClosure {
+		t.Errorf("first client closed with %d", code)
+	}
+	m = s.client.expect(t, protocol.TypeChannelClosed)
+	var cc protocol.ChannelClosed
+	if err := json.Unmarshal(m.Payload, &cc); err != nil || cc.Output != takenOverOutput {
+		t.Errorf("channel_closed %+v, %v", cc, err)
+	}
+	next.attach(t, ts.resumeToken(t, s.id))
+	transfer(t, next, s.agent, 8<<10)
+	transfer(t, s.agent, next, 8<<10)
+	if st, _ := ts.sessionStatus(t, s.id); st != store.SessionConnected {
+		t.Errorf("status %s", st)
+	}
+}
+
+// TestRelayEndedReason: a client that attaches after its session ended
+// gets channel_closed with the reason the session ended.
+func TestRelayEndedReason(t *testing.T) {
+	t.Parallel()
+	ts := newRelayServer(t)
+	a := connectAgent(t, ts.testServer, newOfflineNode(t, ts.testServer, ""))
+	for _, tc := range []struct {
+		name string
+		end  func(t *testing.T, s *session) (token string)
+		want string
+	}{
+		{"failed on the node", func(t *testing.T, s *session) string {
+			closed, _ := protocol.NewControl(protocol.TypeChannelClosed, protocol.UUID{3}, time.Now(),
+				protocol.ChannelClosed{SessionID: s.id, MessageType: protocol.TypeChannelClosed, SchemaVersion: 1, Output: "Unable to start command: boom"})
+			frame, _ := closed.MarshalBinary()
+			if err := s.agent.conn.Load().Write(context.Background(), websocket.MessageBinary, frame); err != nil {
+				t.Fatal(err)
+			}
+			ts.log.wait(t, "session ended", map[string]string{"session_id": s.id})
+			return s.token // from StartSession, never used
+		}, "Unable to start command: boom"},
+		{"idle", func(t *testing.T, s *session) string {
+			ts.clock.Add(defaultIdleTimeout - time.Minute)
+			token := ts.resumeToken(t, s.id)
+			ts.clock.Add(time.Minute)
+			ts.hub.sweep()
+			return token
+		}, protocol.IdleTimeoutOutput},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := ts.openSession(t, a, "")
+			s.agent.attach(t, s.start.Token)
+			s.agent.expect(t, protocol.TypePausePublication)
+			token := tc.end(t, s)
+			if st, reason := ts.sessionStatus(t, s.id); st != store.SessionTerminated || reason != tc.want {
+				t.Fatalf("status %s %q", st, reason)
+			}
+			at := s.client.attach(t, token)
+			m := s.client.expect(t, protocol.TypeChannelClosed)
+			var cc protocol.ChannelClosed
+			if err := json.Unmarshal(m.Payload, &cc); err != nil || cc.Output != tc.want || cc.SessionID != s.id {
+				t.Errorf("channel_closed %+v, %v; want Output %q", cc, err, tc.want)
+			}
+			if code, reason := at.closeReason(t); code != websocket.StatusNormalClosure || reason != "Session is already terminated" {
+				t.Errorf("closed with %d %q", code, reason)
+			}
+		})
 	}
 }
 
