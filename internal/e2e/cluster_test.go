@@ -62,7 +62,7 @@ func startServer(t testing.TB, opts serverOptions) *server {
 func (s *server) start(listen string) {
 	t := s.t
 	t.Helper()
-	args := []string{"server", "--data-dir", s.dir, "--listen", listen, "--account", s.opts.Account, "--region", s.opts.Region}
+	args := []string{"server", "--data-dir", s.dir, "--listen", listen, "--account", s.opts.Account, "--region", s.opts.Region, "--log-level", logLevel()}
 	if !s.opts.TLS {
 		args = append(args, "--http")
 	}
@@ -234,7 +234,7 @@ func startAgent(t testing.TB, s *server, endpoint, instanceID string, tags map[s
 		t.Fatalf("sesame-agent register printed %q", reg.out)
 	}
 	n.id = m[1]
-	n.proc = startProc(t, "sesame-agent run "+n.id, agentCmd(cred, "run", "--state-dir", n.dir))
+	n.proc = startProc(t, "sesame-agent run "+n.id, agentCmd(cred, "run", "--state-dir", n.dir, "--log-level", logLevel()))
 	n.proc.err.waitFor(t, 0, "control channel up", startTimeout)
 	waitOnline(t, s, n.id)
 	return n

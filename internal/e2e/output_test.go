@@ -53,6 +53,14 @@ func (o *output) Len() int {
 	return len(o.b)
 }
 
+// state returns the output's length, a channel closed at the next
+// change, and whether the output has ended.
+func (o *output) state() (n int, changed <-chan struct{}, ended bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.b), o.changed, o.ended
+}
+
 // reset forgets what was written so far.
 func (o *output) reset() {
 	o.mu.Lock()

@@ -142,13 +142,16 @@ func (p *proc) stop() {
 }
 
 // check fails the test if the process reported a data race and, when
-// the test failed, logs the end of its stderr.
+// the test failed (or with -e2e.debug), logs the end of its stderr.
 func (p *proc) check() {
 	errs := p.err.String()
 	if i := strings.Index(errs, "WARNING: DATA RACE"); i >= 0 {
 		p.t.Errorf("%s reported a data race:\n%s", p.name, errs[i:min(len(errs), i+6000)])
 	}
-	if p.t.Failed() {
+	switch {
+	case *debugFlag:
+		p.t.Logf("%s stderr:\n%s", p.name, errs)
+	case p.t.Failed():
 		p.t.Logf("%s stderr (end):\n%s", p.name, p.err.tail(4000))
 	}
 }

@@ -18,22 +18,39 @@ const dataChannelRequest = "GET /v1/data-channel/"
 // with a reset, as a network failure would. Over plain HTTP it tells
 // data channels from other connections (API calls, the agent's control
 // channel) by their request line, so that a test can cut a session's
-// data channel alone.
+// data channel alone, and counts the bytes sent to the server on them.
 type proxy struct {
 	t      testing.TB
 	ln     net.Listener
 	target string
 	wg     sync.WaitGroup
 
-	mu    sync.Mutex // protects links
-	links map[*link]bool
+	mu      sync.Mutex // protects the following
+	links   map[*link]bool
+	dataUp  int64         // bytes sent to the server on data channels
+	changed chan struct{} // closed and replaced when any of the above change
+	trap    *trap         // see cutOn
+}
+
+// trap cuts the data channel that is about to carry a pattern to the
+// client.
+type trap struct {
+	pattern []byte
+	fired   chan struct{}
 }
 
 // link is one forwarded connection.
 type link struct {
 	down, up net.Conn
-	data     bool // a data channel
+	data     bool  // a data channel
+	answered bool  // the server has sent something (the upgrade)
+	carried  int64 // bytes both ways
 }
+
+// flowing is how much a data channel carries before the proxy counts
+// it as up: the upgrade, the open frame and some of the stream, so that
+// a cut hits a stream that flows rather than a reconnection.
+const flowing = 16 << 10
 
 func newProxy(t testing.TB, target string) *proxy {
 	t.Helper()
@@ -41,7 +58,7 @@ func newProxy(t testing.TB, target string) *proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proxy{t: t, ln: ln, target: target, links: map[*link]bool{}}
+	p := &proxy{t: t, ln: ln, target: target, links: map[*link]bool{}, changed: make(chan struct{})}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -84,27 +101,128 @@ func (p *proxy) forward(c net.Conn) {
 	l := &link{down: c, up: up, data: bytes.Equal(head, []byte(dataChannelRequest))}
 	p.mu.Lock()
 	p.links[l] = true
+	p.wakeLocked()
 	p.mu.Unlock()
 	done := make(chan struct{}, 2)
-	// An end of stream travels on as one (FIN); an error resets both.
-	pipe := func(dst net.Conn, src io.Reader) {
-		if _, err := io.Copy(dst, src); err == nil {
-			_ = dst.(*net.TCPConn).CloseWrite()
-		} else {
-			reset(c)
-			reset(up)
-		}
+	go func() {
+		p.copy(l, up, br, true)
 		done <- struct{}{}
-	}
-	go pipe(up, br)
-	go pipe(c, up)
+	}()
+	go func() {
+		p.copy(l, c, up, false)
+		done <- struct{}{}
+	}()
 	<-done
 	<-done
 	c.Close()
 	up.Close()
 	p.mu.Lock()
-	delete(p.links, l)
+	if p.links[l] {
+		delete(p.links, l)
+		p.wakeLocked()
+	}
 	p.mu.Unlock()
+}
+
+// copy copies one direction of l, noting what the test waits on. An end
+// of stream travels on as one (FIN); an error resets both connections.
+func (p *proxy) copy(l *link, dst net.Conn, src io.Reader, toServer bool) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !toServer && l.data && p.sprung(buf[:n]) {
+			reset(l.down)
+			reset(l.up)
+			return
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				err = werr
+			} else {
+				p.note(l, n, toServer)
+			}
+		}
+		if err == io.EOF {
+			_ = dst.(*net.TCPConn).CloseWrite()
+			return
+		}
+		if err != nil {
+			reset(l.down)
+			reset(l.up)
+			return
+		}
+	}
+}
+
+func (p *proxy) note(l *link, n int, toServer bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	changed := false
+	if !toServer && !l.answered {
+		l.answered, changed = true, true
+	}
+	if l.data {
+		l.carried += int64(n)
+		changed = l.carried-int64(n) < flowing && l.carried >= flowing
+		if toServer {
+			p.dataUp += int64(n)
+			changed = true
+		}
+	}
+	if changed {
+		p.wakeLocked()
+	}
+}
+
+// cutOn arms a trap: the next data channel to carry pattern towards the
+// client is cut instead, and the returned channel closed.
+func (p *proxy) cutOn(pattern string) <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.trap = &trap{pattern: []byte(pattern), fired: make(chan struct{})}
+	return p.trap.fired
+}
+
+// sprung reports whether b sets off the trap, which then goes.
+func (p *proxy) sprung(b []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.trap == nil || !bytes.Contains(b, p.trap.pattern) {
+		return false
+	}
+	close(p.trap.fired)
+	p.trap = nil
+	return true
+}
+
+func (p *proxy) wakeLocked() {
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// proxyState is what a proxy carries at a time.
+type proxyState struct {
+	data    int   // data channels up with their stream flowing (see flowing)
+	other   int   // other connections the server answered (the agent's control channel)
+	dataUp  int64 // bytes sent to the server on data channels so far
+	changed <-chan struct{}
+}
+
+// state returns what the proxy carries and a channel closed at the next
+// change.
+func (p *proxy) state() proxyState {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := proxyState{dataUp: p.dataUp, changed: p.changed}
+	for l := range p.links {
+		switch {
+		case l.data && l.carried >= flowing:
+			s.data++
+		case !l.data && l.answered:
+			s.other++
+		}
+	}
+	return s
 }
 
 // cutKind says which connections a cut ends.
@@ -128,6 +246,9 @@ func (p *proxy) cut(kind cutKind) int {
 		reset(l.up)
 		delete(p.links, l)
 		n++
+	}
+	if n > 0 {
+		p.wakeLocked()
 	}
 	return n
 }
