@@ -139,7 +139,7 @@ func TestFaultsCutConnections(t *testing.T) {
 // if the client's output ends first.
 func (c *cluster) awaitCut(t *testing.T, out *output, at int, kind faultKind) bool {
 	t.Helper()
-	deadline := time.NewTimer(20*time.Second)
+	deadline := time.NewTimer(20 * time.Second)
 	defer deadline.Stop()
 	for {
 		n, outChanged, ended := out.state()
