@@ -105,11 +105,15 @@ func TestFaultsCutConnections(t *testing.T) {
 		} else if i > 1 && between != prompt {
 			t.Fatalf("between chunks %d and %d: %q, want the prompt %q", i-1, i, between, prompt)
 		}
-		if !c.awaitCut(t, p.out, from+offsets[i], kinds[i]) {
-			t.Fatalf("the client's output ended in chunk %d; stderr:\n%s", i, p.err)
+		if err := c.awaitCut(p.out, from+offsets[i], kinds[i]); err != nil {
+			c.dump(p)
+			t.Fatalf("chunk %d: %v", i, err)
 		}
 		resets[kinds[i]] += c.cut(kinds[i])
-		at = p.out.waitFor(t, from, end, time.Minute)
+		if at, err = p.out.await(from, end, time.Minute); err != nil {
+			c.dump(p)
+			t.Fatalf("chunk %d: %v", i, err)
+		}
 		if got := []byte(p.out.slice(from, at-len(end))); !bytes.Equal(got, want[i]) {
 			t.Fatalf("chunk %d differs: %s", i, describeDifference(got, want[i]))
 		}
@@ -135,11 +139,9 @@ func TestFaultsCutConnections(t *testing.T) {
 
 // awaitCut waits until the client has printed at least at bytes and
 // every connection a cut of kind hits is up with the stream flowing on
-// it (not still being resumed after the previous cut). It returns false
-// if the client's output ends first.
-func (c *cluster) awaitCut(t *testing.T, out *output, at int, kind faultKind) bool {
-	t.Helper()
-	deadline := time.NewTimer(20 * time.Second)
+// it (not still being resumed after the previous cut).
+func (c *cluster) awaitCut(out *output, at int, kind faultKind) error {
+	deadline := time.NewTimer(time.Minute)
 	defer deadline.Stop()
 	for {
 		n, outChanged, ended := out.state()
@@ -157,19 +159,26 @@ func (c *cluster) awaitCut(t *testing.T, out *output, at int, kind faultKind) bo
 		}
 		switch {
 		case n >= at && up:
-			return true
+			return nil
 		case ended:
-			return false
+			return fmt.Errorf("the client's output ended after %d bytes, before the cut (%s) at %d", n, kind, at)
 		}
 		select {
 		case <-outChanged:
 		case <-cs.changed:
 		case <-as.changed:
 		case <-deadline.C:
-			t.Fatalf("waiting to cut (%s) at byte %d: the client printed %d bytes; data channels up: client %d, agent %d", kind, at, n, cs.data, as.data)
-			return false
+			return fmt.Errorf("waiting to cut (%s) at byte %d: the client printed %d bytes; data channels up: client %d, agent %d", kind, at, n, cs.data, as.data)
 		}
 	}
+}
+
+// dump logs the goroutines of the client p, the agent and the server,
+// which exit: something is stuck.
+func (c *cluster) dump(p *proc) {
+	p.dump()
+	c.node.proc.dump()
+	c.server.proc.dump()
 }
 
 // cut resets the connections of kind and returns how many there were.

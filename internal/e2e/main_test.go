@@ -3,10 +3,12 @@ package e2e
 import (
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -58,6 +60,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	workRoot = dir
+	if err := statSources(filepath.Join("..", "..")); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
 	bin := filepath.Join(dir, "bin")
 	if err := build(bin); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: build the binaries:", err)
@@ -65,6 +71,27 @@ func run(m *testing.M) int {
 	}
 	sesameBin, agentBin = filepath.Join(bin, "sesame"), filepath.Join(bin, "sesame-agent")
 	return m.Run()
+}
+
+// statSources looks at every Go file of the module and at go.mod and
+// go.sum. The test binary imports none of the code it tests, so this is
+// what tells go test's cache that a cached result is stale: it keys
+// results on the files a test opened or looked at.
+func statSources(root string) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata"):
+			return filepath.SkipDir
+		case d.IsDir():
+			return nil
+		case strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go"), path == filepath.Join(root, "go.mod"), path == filepath.Join(root, "go.sum"):
+			_, err := os.Stat(path)
+			return err
+		}
+		return nil
+	})
 }
 
 // build compiles sesame and sesame-agent into dir, with the race

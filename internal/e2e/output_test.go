@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -83,10 +84,20 @@ func (o *output) tail(n int) string {
 }
 
 // waitFor waits until s appears at or after offset from and returns the
-// offset just past it. It scans each byte once, so that waiting for a
-// marker after megabytes of output stays cheap.
+// offset just past it; it fails the test if s does not come in time.
 func (o *output) waitFor(t testing.TB, from int, s string, timeout time.Duration) int {
 	t.Helper()
+	end, err := o.await(from, s, timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return end
+}
+
+// await waits until s appears at or after offset from and returns the
+// offset just past it. It scans each byte once, so that waiting for a
+// marker after megabytes of output stays cheap.
+func (o *output) await(from int, s string, timeout time.Duration) (int, error) {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	scan := from
@@ -95,19 +106,19 @@ func (o *output) waitFor(t testing.TB, from int, s string, timeout time.Duration
 		if scan < len(o.b) {
 			if i := bytes.Index(o.b[scan:], []byte(s)); i >= 0 {
 				o.mu.Unlock()
-				return scan + i + len(s)
+				return scan + i + len(s), nil
 			}
 			scan = max(from, len(o.b)-len(s)+1)
 		}
 		changed, ended := o.changed, o.ended
 		o.mu.Unlock()
 		if ended {
-			t.Fatalf("the output ended without %q; its end: %q", s, o.tail(600))
+			return 0, fmt.Errorf("the output ended without %q; its end: %q", s, o.tail(600))
 		}
 		select {
 		case <-changed:
 		case <-deadline.C:
-			t.Fatalf("timed out after %v waiting for %q; the output's end: %q", timeout, s, o.tail(600))
+			return 0, fmt.Errorf("timed out after %v waiting for %q; the output's end: %q", timeout, s, o.tail(600))
 		}
 	}
 }

@@ -78,10 +78,12 @@ func startTerminal(t testing.TB, name string, cmd *exec.Cmd, rows, cols uint16) 
 			}
 		}
 	}()
+	// Closing the terminal hangs its session up (SIGHUP), which ends an
+	// interactive sh that ignores SIGTERM.
 	t.Cleanup(func() {
-		p.stop()
 		ptmx.Close()
 		<-copied
+		p.stop()
 	})
 	return tm
 }
@@ -139,6 +141,22 @@ func (p *proc) stop() {
 	p.t.Errorf("%s did not stop within %v of SIGTERM: killed", p.name, stopGrace)
 	_ = p.cmd.Process.Kill()
 	<-p.done
+}
+
+// dump makes a Go process that seems stuck print its goroutines
+// (SIGQUIT) and exit, and logs its stderr.
+func (p *proc) dump() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-p.done:
+	case <-time.After(stopGrace):
+	}
+	p.t.Logf("%s after SIGQUIT:\n%s", p.name, p.err)
 }
 
 // check fails the test if the process reported a data race and, when

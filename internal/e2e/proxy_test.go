@@ -202,7 +202,8 @@ func (p *proxy) wakeLocked() {
 
 // proxyState is what a proxy carries at a time.
 type proxyState struct {
-	data    int   // data channels up with their stream flowing (see flowing)
+	open    int   // data channels the server answered (upgraded)
+	data    int   // of them, those with their stream flowing (see flowing)
 	other   int   // other connections the server answered (the agent's control channel)
 	dataUp  int64 // bytes sent to the server on data channels so far
 	changed <-chan struct{}
@@ -216,13 +217,35 @@ func (p *proxy) state() proxyState {
 	s := proxyState{dataUp: p.dataUp, changed: p.changed}
 	for l := range p.links {
 		switch {
-		case l.data && l.carried >= flowing:
-			s.data++
-		case !l.data && l.answered:
+		case l.data && l.answered:
+			s.open++
+			if l.carried >= flowing {
+				s.data++
+			}
+		case l.answered:
 			s.other++
 		}
 	}
 	return s
+}
+
+// awaitDataChannel waits until a data channel through the proxy is
+// open: the client or the agent has reconnected after a cut.
+func (p *proxy) awaitDataChannel(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s := p.state()
+		if s.open > 0 {
+			return
+		}
+		select {
+		case <-s.changed:
+		case <-deadline.C:
+			t.Fatalf("no data channel through the proxy after %v", timeout)
+		}
+	}
 }
 
 // cutKind says which connections a cut ends.
