@@ -154,7 +154,15 @@ func (r *run) message(format string, args ...any) {
 // exitStatus prints how the session ended and returns the exit status.
 func (r *run) exitStatus(endErr error) (int, error) {
 	id := r.cfg.Session.SessionID
+	r.mu.Lock()
+	exitCode, hasExit := r.exitCode, r.hasExit
+	r.mu.Unlock()
 	switch {
+	case errors.Is(endErr, errTimedOut) && hasExit:
+		// The session ended after the agent sent its exit code; only the
+		// channel_closed that followed was lost with the connection.
+		r.message("\n\nExiting session with sessionId: %s.\n\n", id)
+		return exitCode, nil
 	case errors.Is(endErr, errTimedOut):
 		r.message("Session: %s timed out.\n", id)
 		return 255, nil
