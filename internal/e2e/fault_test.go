@@ -222,7 +222,6 @@ func describeDifference(got, want []byte) string {
 // program's.
 func TestFaultExitStatusAtTheEnd(t *testing.T) {
 	t.Parallel()
-	knownBug(t, "client: a connection lost after the exit code arrived, before channel_closed, gives exit status 255 and \"Session: <id> timed out.\" instead of the exit code it already has (internal/client/client.go exitStatus ignores hasExit on errTimedOut)")
 	c := startCluster(t, serverOptions{})
 	fired := c.clientProxy.cutOn("channel_closed")
 	cmd := c.session("--target", c.node.id, "--document-name", "AWS-StartNonInteractiveCommand", "--parameters", `{"command":["sh -c 'echo bye; exit 7'"]}`)
