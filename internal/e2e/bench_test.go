@@ -112,5 +112,3 @@ func outputTime(b *testing.B, tm *terminal, command string) (time.Duration, int)
 	n := tm.screen.waitFor(b, 0, "END\r\n", time.Minute)
 	return time.Since(start), n
 }
-
-
