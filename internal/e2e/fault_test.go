@@ -223,7 +223,7 @@ func describeDifference(got, want []byte) string {
 func TestFaultExitStatusAtTheEnd(t *testing.T) {
 	t.Parallel()
 	c := startCluster(t, serverOptions{})
-	fired := c.clientProxy.cutOn("channel_closed")
+	fired := c.clientProxy.cutOn("channel_closed", false)
 	cmd := c.session("--target", c.node.id, "--document-name", "AWS-StartNonInteractiveCommand", "--parameters", `{"command":["sh -c 'echo bye; exit 7'"]}`)
 	p := startProc(t, "sesame session start", cmd)
 	code := p.exitCode(wait)
@@ -232,6 +232,32 @@ func TestFaultExitStatusAtTheEnd(t *testing.T) {
 	default:
 		t.Fatal("the trap did not fire: no channel_closed reached the client proxy")
 	}
+	if out := p.out.String(); out != "bye\n" {
+		t.Errorf("stdout = %q, want %q", out, "bye\n")
+	}
+	if code != 7 {
+		t.Errorf("exit status %d, want 7; stderr:\n%s", code, p.err)
+	}
+}
+
+// TestFaultAgentEndLost cuts the agent's data channel as it tells the
+// server that the session has ended (agent_session_state Terminating,
+// after the client has acknowledged all the output and the exit code):
+// the session must still end, and the client exit with the program's
+// status, long before the idle timeout.
+func TestFaultAgentEndLost(t *testing.T) {
+	t.Parallel()
+	knownBug(t, "a session whose agent_session_state Terminating is lost with the agent's data channel never ends: the agent sends it once and closes, the server keeps the session until its idle timeout (20 min) and the client, which has all the output and the exit code, waits for channel_closed until then")
+	c := startCluster(t, serverOptions{})
+	fired := c.agentProxy.cutOn(`"SessionState":"Terminating"`, true)
+	cmd := c.session("--target", c.node.id, "--document-name", "AWS-StartNonInteractiveCommand", "--parameters", `{"command":["sh -c 'echo bye; exit 7'"]}`)
+	p := startProc(t, "sesame session start", cmd)
+	select {
+	case <-fired:
+	case <-time.After(wait):
+		t.Fatal("the trap did not fire: no agent_session_state Terminating reached the agent proxy")
+	}
+	code := p.exitCode(wait)
 	if out := p.out.String(); out != "bye\n" {
 		t.Errorf("stdout = %q, want %q", out, "bye\n")
 	}

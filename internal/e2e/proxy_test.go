@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"io"
 	"net"
 	"sync"
@@ -32,19 +33,23 @@ type proxy struct {
 	trap    *trap         // see cutOn
 }
 
-// trap cuts the data channel that is about to carry a pattern to the
-// client.
+// trap cuts the data channel that is about to carry a pattern in one
+// direction: to the client (in the server's unmasked frames), or to the
+// server (in the payload of a WebSocket frame the agent or the client
+// masked), before the frame is complete.
 type trap struct {
-	pattern []byte
-	fired   chan struct{}
+	pattern  []byte
+	toServer bool
+	fired    chan struct{}
 }
 
 // link is one forwarded connection.
 type link struct {
 	down, up net.Conn
-	data     bool  // a data channel
-	answered bool  // the server has sent something (the upgrade)
-	carried  int64 // bytes both ways
+	data     bool         // a data channel
+	answered bool         // the server has sent something (the upgrade)
+	carried  int64        // bytes both ways
+	frames   frameScanner // what it sent to the server, for a trap
 }
 
 // flowing is how much a data channel carries before the proxy counts
@@ -130,7 +135,7 @@ func (p *proxy) copy(l *link, dst net.Conn, src io.Reader, toServer bool) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
-		if n > 0 && !toServer && l.data && p.sprung(buf[:n]) {
+		if n > 0 && l.data && p.sprung(l, buf[:n], toServer) {
 			reset(l.down)
 			reset(l.up)
 			return
@@ -175,24 +180,91 @@ func (p *proxy) note(l *link, n int, toServer bool) {
 }
 
 // cutOn arms a trap: the next data channel to carry pattern towards the
-// client is cut instead, and the returned channel closed.
-func (p *proxy) cutOn(pattern string) <-chan struct{} {
+// client (or, with toServer, towards the server) is cut instead, and the
+// returned channel closed.
+func (p *proxy) cutOn(pattern string, toServer bool) <-chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.trap = &trap{pattern: []byte(pattern), fired: make(chan struct{})}
+	p.trap = &trap{pattern: []byte(pattern), toServer: toServer, fired: make(chan struct{})}
 	return p.trap.fired
 }
 
-// sprung reports whether b sets off the trap, which then goes.
-func (p *proxy) sprung(b []byte) bool {
+// sprung reports whether b, read from l in one direction, sets off the
+// trap, which then goes.
+func (p *proxy) sprung(l *link, b []byte, toServer bool) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.trap == nil || !bytes.Contains(b, p.trap.pattern) {
+	if p.trap == nil || p.trap.toServer != toServer {
 		return false
 	}
-	close(p.trap.fired)
-	p.trap = nil
-	return true
+	hit := false
+	if toServer {
+		for _, payload := range l.frames.feed(b) {
+			hit = hit || bytes.Contains(payload, p.trap.pattern)
+		}
+	} else {
+		hit = bytes.Contains(b, p.trap.pattern)
+	}
+	if hit {
+		close(p.trap.fired)
+		p.trap = nil
+	}
+	return hit
+}
+
+// frameScanner reads what a WebSocket client sends: the HTTP upgrade
+// request, then frames, whose payloads it unmasks (RFC 6455 §5.2).
+type frameScanner struct {
+	buf      []byte
+	upgraded bool // the request is behind
+}
+
+// feed takes the next bytes and returns the payloads of the frames they
+// complete.
+func (f *frameScanner) feed(b []byte) [][]byte {
+	f.buf = append(f.buf, b...)
+	if !f.upgraded {
+		i := bytes.Index(f.buf, []byte("\r\n\r\n"))
+		if i < 0 {
+			return nil
+		}
+		f.buf, f.upgraded = f.buf[i+4:], true
+	}
+	var payloads [][]byte
+	for len(f.buf) >= 2 {
+		n, at := uint64(f.buf[1]&0x7f), 2
+		switch n {
+		case 126:
+			if len(f.buf) < 4 {
+				return payloads
+			}
+			n, at = uint64(binary.BigEndian.Uint16(f.buf[2:])), 4
+		case 127:
+			if len(f.buf) < 10 {
+				return payloads
+			}
+			n, at = binary.BigEndian.Uint64(f.buf[2:]), 10
+		}
+		var key []byte
+		if f.buf[1]&0x80 != 0 {
+			if len(f.buf) < at+4 {
+				return payloads
+			}
+			key, at = f.buf[at:at+4], at+4
+		}
+		if uint64(len(f.buf)-at) < n {
+			return payloads
+		}
+		payload := bytes.Clone(f.buf[at : at+int(n)])
+		for i := range payload {
+			if key != nil {
+				payload[i] ^= key[i%4]
+			}
+		}
+		payloads = append(payloads, payload)
+		f.buf = f.buf[at+int(n):]
+	}
+	return payloads
 }
 
 func (p *proxy) wakeLocked() {
