@@ -89,6 +89,7 @@ func startTerminal(t testing.TB, name string, cmd *exec.Cmd, rows, cols uint16) 
 }
 
 func newProc(t testing.TB, name string, cmd *exec.Cmd) *proc {
+	watchSources(t)
 	p := &proc{t: t, name: name, cmd: cmd, err: newOutput(), done: make(chan struct{})}
 	if cmd.Stderr == nil {
 		cmd.Stderr = p.err
