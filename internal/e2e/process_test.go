@@ -60,8 +60,11 @@ func startTerminal(t testing.TB, name string, cmd *exec.Cmd, rows, cols uint16) 
 	p := newProc(t, name, cmd)
 	var ptmx *os.File
 	p.launch(func() error {
-		var err error
-		ptmx, err = pty.StartWithSize(cmd, &pty.Winsize{Rows: rows, Cols: cols})
+		f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: rows, Cols: cols})
+		if err != nil {
+			return err
+		}
+		ptmx, err = pollable(f)
 		return err
 	})
 	tm := &terminal{t: t, ptmx: ptmx, screen: newOutput(), proc: p}
@@ -86,6 +89,23 @@ func startTerminal(t testing.TB, name string, cmd *exec.Cmd, rows, cols uint16) 
 		p.stop()
 	})
 	return tm
+}
+
+// pollable returns a copy of f in Go's poller, so that Close ends a Read
+// in progress, and closes f. creack/pty leaves the terminal's master
+// blocking, and a blocked Read would outlast Close.
+func pollable(f *os.File) (*os.File, error) {
+	defer f.Close()
+	fd, err := syscall.Dup(int(f.Fd()))
+	if err != nil {
+		return nil, err
+	}
+	syscall.CloseOnExec(fd)
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
 }
 
 func newProc(t testing.TB, name string, cmd *exec.Cmd) *proc {
