@@ -122,26 +122,3 @@ func (o *output) await(from int, s string, timeout time.Duration) (int, error) {
 		}
 	}
 }
-
-// waitLen waits until the output holds at least n bytes.
-func (o *output) waitLen(t testing.TB, n int, timeout time.Duration) {
-	t.Helper()
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		o.mu.Lock()
-		have, changed, ended := len(o.b), o.changed, o.ended
-		o.mu.Unlock()
-		switch {
-		case have >= n:
-			return
-		case ended:
-			t.Fatalf("the output ended after %d bytes, want %d", have, n)
-		}
-		select {
-		case <-changed:
-		case <-deadline.C:
-			t.Fatalf("timed out after %v waiting for %d bytes of output; have %d", timeout, n, have)
-		}
-	}
-}

@@ -19,7 +19,7 @@ const dataChannelRequest = "GET /v1/data-channel/"
 // with a reset, as a network failure would. Over plain HTTP it tells
 // data channels from other connections (API calls, the agent's control
 // channel) by their request line, so that a test can cut a session's
-// data channel alone, and counts the bytes sent to the server on them.
+// data channel alone, and tells when one is up with its stream flowing.
 type proxy struct {
 	t      testing.TB
 	ln     net.Listener
@@ -28,7 +28,6 @@ type proxy struct {
 
 	mu      sync.Mutex // protects the following
 	links   map[*link]bool
-	dataUp  int64         // bytes sent to the server on data channels
 	changed chan struct{} // closed and replaced when any of the above change
 	trap    *trap         // see cutOn
 }
@@ -168,11 +167,7 @@ func (p *proxy) note(l *link, n int, toServer bool) {
 	}
 	if l.data {
 		l.carried += int64(n)
-		changed = l.carried-int64(n) < flowing && l.carried >= flowing
-		if toServer {
-			p.dataUp += int64(n)
-			changed = true
-		}
+		changed = changed || l.carried-int64(n) < flowing && l.carried >= flowing
 	}
 	if changed {
 		p.wakeLocked()
@@ -274,10 +269,9 @@ func (p *proxy) wakeLocked() {
 
 // proxyState is what a proxy carries at a time.
 type proxyState struct {
-	open    int   // data channels the server answered (upgraded)
-	data    int   // of them, those with their stream flowing (see flowing)
-	other   int   // other connections the server answered (the agent's control channel)
-	dataUp  int64 // bytes sent to the server on data channels so far
+	open    int // data channels the server answered (upgraded)
+	data    int // of them, those with their stream flowing (see flowing)
+	other   int // other connections the server answered (the agent's control channel)
 	changed <-chan struct{}
 }
 
@@ -286,7 +280,7 @@ type proxyState struct {
 func (p *proxy) state() proxyState {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := proxyState{dataUp: p.dataUp, changed: p.changed}
+	s := proxyState{changed: p.changed}
 	for l := range p.links {
 		switch {
 		case l.data && l.answered:
