@@ -23,7 +23,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sesame-sh/sesame/internal/client"
-	"github.com/sesame-sh/sesame/internal/iam/simulate/awscli"
+	"github.com/sesame-sh/sesame/internal/awscli"
 )
 
 const sessionStartLong = `Open a session on a managed node (ssm start-session) and connect this

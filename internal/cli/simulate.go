@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-sh/sesame/internal/iam/simulate"
-	"github.com/sesame-sh/sesame/internal/iam/simulate/awscli"
+	"github.com/sesame-sh/sesame/internal/awscli"
 )
 
 const simulateLong = `Simulate how identity-based policies, a permissions boundary and a

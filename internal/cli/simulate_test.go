@@ -15,7 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sesame-sh/sesame/internal/iam/simulate"
-	"github.com/sesame-sh/sesame/internal/iam/simulate/awscli"
+	"github.com/sesame-sh/sesame/internal/awscli"
 )
 
 const (
