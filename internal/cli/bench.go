@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -32,6 +33,7 @@ type benchAPIOptions struct {
 	seed       uint64
 	format     string
 	cpuProfile string
+	memProfile string
 }
 
 func newBenchAPICmd() *cobra.Command {
@@ -101,6 +103,7 @@ policies or calls failed; missing the aim is reported, not an error.`,
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the secrets and the request sequence")
 	f.StringVar(&o.format, "format", "text", "output `format`: text or json")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured API phase (server and generator) to `FILE`")
+	f.StringVar(&o.memProfile, "memprofile", "", "write a heap profile taken at the end of the measured API phase to `FILE`")
 	return c
 }
 
@@ -139,10 +142,32 @@ func runBenchAPI(cmd *cobra.Command, o benchAPIOptions) error {
 		}
 		defer pf.Close()
 		cfg.Profile = func() func() {
-			if profErr = pprof.StartCPUProfile(pf); profErr != nil {
+			if err := pprof.StartCPUProfile(pf); err != nil {
+				profErr = fmt.Errorf("cpu profile: %w", err)
 				return func() {}
 			}
 			return pprof.StopCPUProfile
+		}
+	}
+	if o.memProfile != "" {
+		pf, err := os.Create(o.memProfile)
+		if err != nil {
+			return fmt.Errorf("heap profile: %w", err)
+		}
+		defer pf.Close()
+		cpu := cfg.Profile
+		cfg.Profile = func() func() {
+			stop := func() {}
+			if cpu != nil {
+				stop = cpu()
+			}
+			return func() {
+				stop()
+				runtime.GC() // the profile shows the live heap as of the last collection
+				if err := pprof.Lookup("heap").WriteTo(pf, 0); err != nil && profErr == nil {
+					profErr = fmt.Errorf("heap profile: %w", err)
+				}
+			}
 		}
 	}
 	rep, err := loadtest.Run(cmd.Context(), cfg)
@@ -150,7 +175,7 @@ func runBenchAPI(cmd *cobra.Command, o benchAPIOptions) error {
 		return err
 	}
 	if profErr != nil {
-		return fmt.Errorf("cpu profile: %w", profErr)
+		return profErr
 	}
 	out := cmd.OutOrStdout()
 	if o.format == "json" {
