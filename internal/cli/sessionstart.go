@@ -22,8 +22,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/sesame-sh/sesame/internal/client"
 	"github.com/sesame-sh/sesame/internal/awscli"
+	"github.com/sesame-sh/sesame/internal/client"
 )
 
 const sessionStartLong = `Open a session on a managed node (ssm start-session) and connect this

@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sesame-sh/sesame/internal/iam/simulate"
 	"github.com/sesame-sh/sesame/internal/awscli"
+	"github.com/sesame-sh/sesame/internal/iam/simulate"
 )
 
 const simulateLong = `Simulate how identity-based policies, a permissions boundary and a

@@ -14,8 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/sesame-sh/sesame/internal/iam/simulate"
 	"github.com/sesame-sh/sesame/internal/awscli"
+	"github.com/sesame-sh/sesame/internal/iam/simulate"
 )
 
 const (
