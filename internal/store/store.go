@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"time"
 )
@@ -105,9 +106,22 @@ type Store interface {
 	Sessions
 	SessionLister
 	Tags
+	CacheEpochs
 
 	// Close releases the backend's connections. It is idempotent.
 	Close() error
+}
+
+// CacheEpochs tells a server when what it cached may be stale.
+type CacheEpochs interface {
+	// CacheEpoch returns a number that changes whenever a row changes that
+	// a server caches to decide calls: IAM users, groups, roles and their
+	// tags, policies and their versions, attachments and inline policies,
+	// access keys (not their last use), nodes and their tags (not the time
+	// of their last ping), documents and their tags. Sessions and
+	// activations leave it alone. The database moves it (triggers), so
+	// changes made by another server or by hand move it too.
+	CacheEpoch(ctx context.Context) (int64, error)
 }
 
 // Micro truncates t to what the store keeps: microseconds, UTC. The zero

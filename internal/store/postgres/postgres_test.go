@@ -119,8 +119,8 @@ func TestOpen(t *testing.T) {
 	}
 	db := open(t, u, testKey)
 	var versions int
-	if err := db.pool.QueryRow(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&versions); err != nil || versions != 1 {
-		t.Errorf("schema_migrations has %d rows (%v), want 1", versions, err)
+	if err := db.pool.QueryRow(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&versions); err != nil || versions != 2 {
+		t.Errorf("schema_migrations has %d rows (%v), want 2", versions, err)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)

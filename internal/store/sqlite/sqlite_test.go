@@ -75,8 +75,8 @@ func TestOpen(t *testing.T) {
 		t.Fatalf("after reopen: %+v, %v", k, err)
 	}
 	var versions int
-	if err := db.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&versions); err != nil || versions != 1 {
-		t.Errorf("schema_migrations has %d rows (%v), want 1", versions, err)
+	if err := db.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&versions); err != nil || versions != 2 {
+		t.Errorf("schema_migrations has %d rows (%v), want 2", versions, err)
 	}
 	db.Close()
 

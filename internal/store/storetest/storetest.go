@@ -64,6 +64,7 @@ func Run(t *testing.T, open Open) {
 		{"Concurrency", testConcurrency},
 		{"Canceled", testCanceled},
 		{"InvalidToken", testInvalidToken},
+		{"CacheEpoch", testCacheEpoch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -251,3 +251,12 @@ func (d *DB) tx(ctx context.Context, fn func(Conn) error) error {
 
 // nowMicro is the clock's time as the store keeps it.
 func (d *DB) nowMicro() time.Time { return store.Micro(d.now()) }
+
+// CacheEpoch implements store.CacheEpochs: the migrations' triggers move it.
+func (d *DB) CacheEpoch(ctx context.Context) (int64, error) {
+	var e int64
+	if err := d.b.QueryRow(ctx, `SELECT epoch FROM cache_epoch WHERE id = 1`).Scan(&e); err != nil {
+		return 0, fail(err, "cache epoch")
+	}
+	return e, nil
+}
