@@ -5,25 +5,34 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sesame-sh/sesame/internal/iam"
 	"github.com/sesame-sh/sesame/internal/store"
 )
 
-// readCache keeps the store reads of the request hot path (access keys,
-// users, roles, resolved policies, nodes, documents) for cacheTTL, so that
-// a call costs few database round trips. Any change this server makes to
-// IAM or SSM state purges it (see api.go), so this server never serves
-// a stale answer about its own writes; the TTL bounds how long a change
-// made elsewhere (another server on the same PostgreSQL, or the store
-// directly) can go unseen. Cached values are shared: callers must not
-// modify them.
+// readCache keeps what the request hot path reads from the store (access
+// keys, users, roles, compiled policy sets, nodes, documents) until it may
+// be stale, so that a call costs few database round trips or none:
+//
+//   - any change this server makes to IAM or SSM state purges it at once
+//     (api.go), so the server never answers from before its own writes;
+//   - a change made elsewhere (another server on the same PostgreSQL, or
+//     by hand) moves the store's cache epoch (store.CacheEpochs), which
+//     the cache reads at most every cacheCheckEvery, and forgets
+//     everything when it moved: such a change is seen within about that
+//     interval, as AWS's own IAM changes take a moment to apply.
+//
+// Cached values are shared: callers must not modify them.
 type readCache struct {
-	mu  sync.Mutex // protects the following
-	gen uint64     // bumped by purge: reads begun before it are not kept
-	m   map[cacheKey]cacheEntry
+	mu       sync.Mutex // protects the following
+	gen      uint64     // bumped by every purge: reads begun before it are not kept
+	m        map[cacheKey]any
+	epoch    int64     // the store's cache epoch the entries are valid for
+	checked  time.Time // when the epoch was last read (monotonic)
+	checking bool      // a request is reading it
 }
 
 const (
-	cacheTTL        = 2 * time.Second
+	cacheCheckEvery = 100 * time.Millisecond
 	cacheMaxEntries = 100000
 )
 
@@ -32,37 +41,62 @@ type cacheKey struct {
 	id   string
 }
 
-type cacheEntry struct {
-	at  time.Time
-	val any
-}
-
 // cached returns the value for k, reading it with load when it is not
-// cached or too old. Errors are not cached.
+// cached. Errors are not cached.
 func cached[V any](ctx context.Context, s *Server, kind, id string, load func(context.Context) (V, error)) (V, error) {
 	c := &s.cache
-	now := s.cfg.Clock()
+	c.revalidate(ctx, s.cfg.Store, s)
 	k := cacheKey{kind, id}
 	c.mu.Lock()
-	e, ok := c.m[k]
+	v, ok := c.m[k]
 	gen := c.gen
 	c.mu.Unlock()
-	if ok && now.Sub(e.at) < cacheTTL && !now.Before(e.at) {
-		return e.val.(V), nil
+	if ok {
+		return v.(V), nil
 	}
-	v, err := load(ctx)
+	val, err := load(ctx)
 	if err != nil {
-		return v, err
+		return val, err
 	}
 	c.mu.Lock()
 	if c.gen == gen {
 		if c.m == nil || len(c.m) >= cacheMaxEntries {
-			c.m = make(map[cacheKey]cacheEntry)
+			c.m = make(map[cacheKey]any)
 		}
-		c.m[k] = cacheEntry{at: now, val: v}
+		c.m[k] = val
 	}
 	c.mu.Unlock()
-	return v, nil
+	return val, nil
+}
+
+// revalidate reads the store's cache epoch when it was last read more
+// than cacheCheckEvery ago, and purges the cache if it moved. One request
+// reads it at a time; the others go on with the cache as it is, which is
+// at most that much older. When the epoch cannot be read the cache is
+// purged: the requests then read the store, and fail with it.
+func (c *readCache) revalidate(ctx context.Context, st store.CacheEpochs, s *Server) {
+	c.mu.Lock()
+	if c.checking || (!c.checked.IsZero() && time.Since(c.checked) < cacheCheckEvery) {
+		c.mu.Unlock()
+		return
+	}
+	c.checking = true
+	c.mu.Unlock()
+	epoch, err := st.CacheEpoch(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.checking = false
+	if err != nil {
+		s.log.Warn("cache epoch not read; cache purged", "err", err)
+		c.purgeLocked()
+		c.checked = time.Time{}
+		return
+	}
+	if epoch != c.epoch || c.checked.IsZero() {
+		c.purgeLocked()
+		c.epoch = epoch
+	}
+	c.checked = time.Now()
 }
 
 // forgetNode forgets one node, whose status changed.
@@ -76,9 +110,13 @@ func (c *readCache) forgetNode(id string) {
 // purge forgets everything.
 func (c *readCache) purge() {
 	c.mu.Lock()
+	c.purgeLocked()
+	c.mu.Unlock()
+}
+
+func (c *readCache) purgeLocked() {
 	c.gen++
 	c.m = nil
-	c.mu.Unlock()
 }
 
 // The cached reads.
@@ -95,9 +133,15 @@ func (s *Server) cachedRole(ctx context.Context, name string) (store.Role, error
 	return cached(ctx, s, "role", name, func(ctx context.Context) (store.Role, error) { return s.cfg.Store.GetRole(ctx, name) })
 }
 
-func (s *Server) cachedPolicies(ctx context.Context, e store.Entity) (store.PolicySet, error) {
-	return cached(ctx, s, "policies", string(e.Kind)+"/"+e.Name, func(ctx context.Context) (store.PolicySet, error) {
-		return s.cfg.Store.ResolvePolicies(ctx, e)
+// cachedPolicySet returns the compiled identity policies and permissions
+// boundary of a user or role.
+func (s *Server) cachedPolicySet(ctx context.Context, e store.Entity) (*iam.PolicySet, error) {
+	return cached(ctx, s, "policies", string(e.Kind)+"/"+e.Name, func(ctx context.Context) (*iam.PolicySet, error) {
+		ps, err := s.cfg.Store.ResolvePolicies(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		return s.compilePolicySet(ps)
 	})
 }
 

@@ -146,15 +146,31 @@ func tagMap(tags []store.Tag) map[string]string {
 	return m
 }
 
-// policySet resolves and compiles the caller's policies once per call.
+// policySet returns the caller's policies, compiled: its user's or
+// role's (cached), with a role session's session policy.
 func (cl *caller) policySet(ctx context.Context, s *Server) (*iam.PolicySet, error) {
 	if cl.set != nil {
 		return cl.set, nil
 	}
-	ps, err := s.cachedPolicies(ctx, cl.entity)
+	set, err := s.cachedPolicySet(ctx, cl.entity)
 	if err != nil {
 		return nil, err
 	}
+	if cl.session != nil && cl.session.Policy != "" {
+		p, err := s.policies.compile("session policy", iam.SessionPolicy, cl.session.Policy)
+		if err != nil {
+			return nil, fmt.Errorf("session policy: %w", err)
+		}
+		withSession := *set // the cached set is shared: not modified
+		withSession.Session = p
+		set = &withSession
+	}
+	cl.set = set
+	return set, nil
+}
+
+// compilePolicySet compiles a user's or role's resolved policies.
+func (s *Server) compilePolicySet(ps store.PolicySet) (*iam.PolicySet, error) {
 	set := &iam.PolicySet{}
 	for _, ep := range ps.Policies {
 		name := ep.Name
@@ -177,14 +193,6 @@ func (cl *caller) policySet(ctx context.Context, s *Server) (*iam.PolicySet, err
 		}
 		set.Boundary = p
 	}
-	if cl.session != nil && cl.session.Policy != "" {
-		p, err := s.policies.compile("session policy", iam.SessionPolicy, cl.session.Policy)
-		if err != nil {
-			return nil, fmt.Errorf("session policy: %w", err)
-		}
-		set.Session = p
-	}
-	cl.set = set
 	return set, nil
 }
 

@@ -1,0 +1,84 @@
+package server
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/sesame-sh/sesame/internal/store"
+)
+
+const allowDescribe = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:DescribeInstanceInformation","Resource":"*"}]}`
+
+// A change this server makes applies to the very next call.
+func TestCacheOwnWrites(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	alice := newIAMUser(t, ts, "alice", allowDescribe)
+	if _, err := alice.SSM.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.admin().IAM.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("policy")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := alice.SSM.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{})
+	wantAPIError(t, err, "AccessDeniedException", "")
+}
+
+// A change made behind the server's back (another server on the same
+// database, or by hand) moves the store's cache epoch, and the server
+// sees it within about cacheCheckEvery.
+func TestCacheOutsideWrites(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	alice := newIAMUser(t, ts, "alice", allowDescribe)
+	call := func() error {
+		_, err := alice.SSM.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{})
+		return err
+	}
+	if err := call(); err != nil {
+		t.Fatal(err)
+	}
+	user := store.Entity{Kind: store.EntityUser, Name: "alice"}
+
+	// eventually waits for the server to see the change, well past the
+	// epoch's check interval.
+	eventually := func(what string, ok func(error) bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			err := call()
+			if ok(err) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not seen after 5s (last error %v)", what, err)
+			}
+			time.Sleep(cacheCheckEvery / 4)
+		}
+	}
+	if err := ts.Store.DeleteInlinePolicy(ctx, user, "policy"); err != nil {
+		t.Fatal(err)
+	}
+	eventually("policy deleted", func(err error) bool { return err != nil })
+	wantAPIError(t, call(), "AccessDeniedException", "")
+
+	if err := ts.Store.PutInlinePolicy(ctx, user, store.InlinePolicy{Name: "again", Document: allowDescribe}); err != nil {
+		t.Fatal(err)
+	}
+	eventually("policy put back", func(err error) bool { return err == nil })
+
+	keys, err := ts.Store.ListAccessKeys(ctx, "alice", store.ListOptions{})
+	if err != nil || len(keys.Items) != 1 {
+		t.Fatalf("keys: %v %v", keys, err)
+	}
+	if err := ts.Store.SetAccessKeyStatus(ctx, "alice", keys.Items[0].ID, store.AccessKeyInactive); err != nil {
+		t.Fatal(err)
+	}
+	eventually("key deactivated", func(err error) bool { return err != nil })
+	wantAPIError(t, call(), "UnrecognizedClientException", "The security token included in the request is invalid.")
+}
