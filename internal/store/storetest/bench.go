@@ -2,7 +2,11 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sesame-sh/sesame/internal/store"
 )
@@ -44,6 +48,44 @@ func Benchmark(b *testing.B, open Open) {
 			if err != nil || k.Secret != secret {
 				b.Fatal(err)
 			}
+		}
+	})
+	var sessions atomic.Int64 // ids across the runs of the benchmarks
+	b.Run("CreateSession", func(b *testing.B) {
+		for b.Loop() {
+			id := fmt.Sprintf("bench-%017x", sessions.Add(1))
+			if err := s.CreateSession(ctx, session(id, store.SessionConnecting, t0)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("CreateSessionParallel", func(b *testing.B) {
+		// Concurrent writers, as StartSession calls are: SQLite has one
+		// writer at a time, and how the others wait shows in the tail.
+		var mu sync.Mutex
+		var lat []time.Duration
+		b.SetParallelism(4)
+		b.RunParallel(func(pb *testing.PB) {
+			var mine []time.Duration
+			for pb.Next() {
+				i := sessions.Add(1)
+				start := time.Now()
+				err := s.CreateSession(ctx, session(fmt.Sprintf("bench-%017x", i), store.SessionConnecting, t0))
+				mine = append(mine, time.Since(start))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		})
+		slices.Sort(lat)
+		if len(lat) > 0 {
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+			b.ReportMetric(float64(lat[len(lat)-1].Microseconds()), "max-µs")
 		}
 	})
 	b.Run("GetNodeParallel", func(b *testing.B) {

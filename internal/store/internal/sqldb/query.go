@@ -181,6 +181,28 @@ func (d *DB) addTags(ctx context.Context, c Conn, t tagTable, id string, tags []
 	return nil
 }
 
+// insertTags adds the tags of a resource created in the same transaction,
+// which has no tags yet: one statement, no upsert, no count.
+func insertTags(ctx context.Context, c Conn, t tagTable, id string, tags []store.Tag) error {
+	if len(tags) == 0 {
+		return nil
+	}
+	if len(tags) > store.MaxTagsPerResource {
+		return store.ErrLimitExceeded
+	}
+	var q strings.Builder
+	q.WriteString("INSERT INTO " + t.table + " (" + t.fk + ", key, value) VALUES (?, ?, ?)")
+	args := make([]any, 0, 3*len(tags))
+	for i, tg := range tags {
+		if i > 0 {
+			q.WriteString(", (?, ?, ?)")
+		}
+		args = append(args, id, tg.Key, tg.Value)
+	}
+	_, err := c.Exec(ctx, q.String(), args...)
+	return err
+}
+
 // attachTags sets each item's tags from a tagsOf map.
 func attachTags[T any](items []T, m map[string][]store.Tag, key func(*T) (string, *[]store.Tag)) {
 	for i := range items {

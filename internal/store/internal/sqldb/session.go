@@ -31,7 +31,7 @@ func (d *DB) CreateSession(ctx context.Context, s store.Session) error {
 			s.ID, s.Target, s.Owner, s.DocumentName, string(s.Status), s.Reason, d.t(d.stamp(s.StartedAt))); err != nil {
 			return err
 		}
-		return d.addTags(ctx, c, sessionTags, s.ID, s.Tags)
+		return insertTags(ctx, c, sessionTags, s.ID, s.Tags)
 	})
 	return fail(err, "create session %q", s.ID)
 }
