@@ -2,9 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
-	"runtime"
-	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -42,25 +41,33 @@ func newBenchAPICmd() *cobra.Command {
 		Use:   "api",
 		Short: "Measure the control plane's latency at a fixed request rate",
 		Long: `api measures the control plane's StartSession authorization and API latency
-at a fixed request rate, against a real server on a loopback port.
+at a fixed request rate, against a real server in a process of its own on a
+loopback port.
 
-It seeds a fresh store (SQLite in a temporary directory, or a new schema in the
-PostgreSQL database --store names, dropped at the end) with --nodes nodes,
-tagged Env=Dev/Prod and Team=team-0..9, and --users users with
-access keys and the policies of the seed scenarios: StartSession on nodes with
-a tag condition (some limited to their own team through aws:PrincipalTag), the
+It seeds a fresh store (SQLite in a temporary data directory, or a new schema
+in the PostgreSQL database --store names, dropped at the end) with --nodes
+nodes, tagged Env=Dev/Prod and Team=team-0..9, and --users users with access
+keys and the policies of the seed scenarios: StartSession on nodes with a tag
+condition (some limited to their own team through aws:PrincipalTag), the
 session document, Terminate/Resume on their own sessions, some with a
-permissions boundary that denies Prod nodes, some without access. It then
-starts a sesame server in-process (plain HTTP, audit log on), connects a
-simulated agent for each node (--agents: the control channel StartSession
-sends sessions on; each heartbeats every 30s, spread evenly, so the store
-records nodes/30 pings a second). Both ends of each agent's connection are
-open files of this process: under a low open-file limit fewer nodes get one,
-and StartSession on the others answers TargetNotConnected, which then counts
-as expected. It drives the server open-loop: requests are due at a fixed rate whatever the server does, signed
+permissions boundary that denies Prod nodes, some without access.
+
+It then closes the store and starts this sesame executable as the server on
+that data directory, as a deployment runs it:
+  sesame server --data-dir DIR --listen 127.0.0.1:0 --http [--store URL]
+(the server's output goes to DIR/server.log, whose last lines are shown if it
+fails; it finds the seeded users, so it creates no administrator). This
+process connects a simulated agent for each node (--agents: the control
+channel StartSession sends sessions on; each heartbeats every 30s, spread
+evenly, so the store records nodes/30 pings a second): each agent's
+connection is an open file of this process, so under a low open-file limit
+fewer nodes get one, and StartSession on the others answers
+TargetNotConnected, which then counts as expected. It drives the server
+open-loop: requests are due at a fixed rate whatever the server does, signed
 with SigV4 and sent over kept-alive TCP connections, and each one's latency
 runs from its due time, so a stall is charged to every request that waited
-behind it (no coordinated omission).
+behind it (no coordinated omission). At the end it stops the server with
+SIGTERM and waits for its graceful shutdown.
 
 The phases:
   warm-up    the API mix for --warmup, not measured
@@ -69,7 +76,7 @@ The phases:
              so allowed and denied), GetConnectionStatus and
              DescribeInstanceInformation (pages of 10)
   baseline   the policy engine alone (PolicySet.Authorize) on the same
-             StartSession calls, in-process
+             StartSession calls, in this process
 
 It reports p50, p90, p99, p99.9 and max per operation and overall, the
 achieved rate, allowed and denied answers against what the policies imply,
@@ -78,11 +85,19 @@ the same run: machines are noisy, so compare ratios across runs, not
 milliseconds. The aim (issue 3) is an overall p99 under 5 ms at 1,000
 requests a second with 10,000 nodes and 1,000 users.
 
-The load generator runs in the same process as the server and shares its
-CPUs; its own lateness is reported as send lag.
+The server has its own heap and garbage collector, but the load generator and
+the agents share the machine's CPUs with it: the generator's own lateness is
+reported as send lag, and the CPU time per request of each process (the
+server's, with SQLite's; not PostgreSQL's) next to the load average.
+
+--cpuprofile and --memprofile profile the server process, not this one: they
+start it with --debug-listen on a loopback port and fetch its CPU profile over
+the measured API phase and its heap profile (after a collection) at the end of
+that phase (go tool pprof reads them).
 
 Exit status 1 when requests went unanswered, answers contradicted the
-policies or calls failed; missing the aim is reported, not an error.`,
+policies, calls failed or the server did not shut down cleanly; missing the
+aim is reported, not an error.`,
 		Example: `  sesame bench api
   sesame bench api --store "$SESAME_TEST_POSTGRES_URL"
   sesame bench api --nodes 1000 --users 100 --rate 500 --duration 5s --format json
@@ -102,8 +117,8 @@ policies or calls failed; missing the aim is reported, not an error.`,
 	f.IntVar(&o.agents, "agents", -1, "nodes (`N`) with an agent on the control channel, which StartSession needs (default: all)")
 	f.Uint64Var(&o.seed, "seed", 1, "seed of the secrets and the request sequence")
 	f.StringVar(&o.format, "format", "text", "output `format`: text or json")
-	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured API phase (server and generator) to `FILE`")
-	f.StringVar(&o.memProfile, "memprofile", "", "write a heap profile taken at the end of the measured API phase to `FILE`")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write the server process's CPU profile over the measured API phase to `FILE`")
+	f.StringVar(&o.memProfile, "memprofile", "", "write the server process's heap profile, taken at the end of the measured API phase, to `FILE`")
 	return c
 }
 
@@ -134,48 +149,29 @@ func runBenchAPI(cmd *cobra.Command, o benchAPIOptions) error {
 	if o.warmup == 0 {
 		cfg.Warmup = -1
 	}
-	var profErr error
-	if o.cpuProfile != "" {
-		pf, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
-		}
-		defer pf.Close()
-		cfg.Profile = func() func() {
-			if err := pprof.StartCPUProfile(pf); err != nil {
-				profErr = fmt.Errorf("cpu profile: %w", err)
-				return func() {}
-			}
-			return pprof.StopCPUProfile
-		}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the sesame executable to start the server with: %w", err)
 	}
-	if o.memProfile != "" {
-		pf, err := os.Create(o.memProfile)
+	cfg.Executable = exe
+	for _, p := range []struct {
+		name string
+		path string
+		dst  *io.Writer
+	}{{"cpu profile", o.cpuProfile, &cfg.CPUProfile}, {"heap profile", o.memProfile, &cfg.MemProfile}} {
+		if p.path == "" {
+			continue
+		}
+		pf, err := os.Create(p.path)
 		if err != nil {
-			return fmt.Errorf("heap profile: %w", err)
+			return fmt.Errorf("%s: %w", p.name, err)
 		}
 		defer pf.Close()
-		cpu := cfg.Profile
-		cfg.Profile = func() func() {
-			stop := func() {}
-			if cpu != nil {
-				stop = cpu()
-			}
-			return func() {
-				stop()
-				runtime.GC() // the profile shows the live heap as of the last collection
-				if err := pprof.Lookup("heap").WriteTo(pf, 0); err != nil && profErr == nil {
-					profErr = fmt.Errorf("heap profile: %w", err)
-				}
-			}
-		}
+		*p.dst = pf
 	}
 	rep, err := loadtest.Run(cmd.Context(), cfg)
 	if err != nil {
 		return err
-	}
-	if profErr != nil {
-		return profErr
 	}
 	out := cmd.OutOrStdout()
 	if o.format == "json" {

@@ -2,12 +2,9 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
-
-	"github.com/sesame-sh/sesame/internal/loadtest"
 )
 
 // runBench runs sesame bench with args (the command is not necessarily
@@ -22,27 +19,6 @@ func runBench(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	c.SilenceUsage, c.SilenceErrors = true, true
 	err = c.ExecuteContext(t.Context())
 	return out.String(), errOut.String(), err
-}
-
-func TestBenchAPIJSON(t *testing.T) {
-	out, progress, err := runBench(t, "api", "--nodes", "100", "--users", "10", "--rate", "100",
-		"--duration", "1s", "--warmup", "100ms", "--format", "json")
-	if err != nil {
-		t.Fatalf("%v\n%s", err, progress)
-	}
-	var rep loadtest.Report
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	if rep.Store != "sqlite" || rep.Nodes != 100 || rep.Users != 10 || len(rep.Problems) > 0 {
-		t.Errorf("report: store %s, %d nodes, %d users, problems %q", rep.Store, rep.Nodes, rep.Users, rep.Problems)
-	}
-	if n := len(rep.Ops); n != 4 || rep.Ops[n-1].Name != "all" || rep.Ops[n-1].Answered != 100 {
-		t.Errorf("ops: %+v", rep.Ops)
-	}
-	if !strings.Contains(progress, "measure: API at 100 req/s") {
-		t.Errorf("progress:\n%s", progress)
-	}
 }
 
 func TestBenchAPIUsage(t *testing.T) {

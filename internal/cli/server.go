@@ -10,9 +10,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -38,6 +41,7 @@ type serverOptions struct {
 	TLSKey                string `json:"tls_key"`
 	ExemptDefaultDocument bool   `json:"exempt_default_document"`
 	LogLevel              string `json:"log_level"`
+	DebugListen           string `json:"debug_listen"`
 }
 
 func newServerCmd() *cobra.Command {
@@ -82,6 +86,7 @@ once and never printed or logged.`,
 	f.StringVar(&opts.TLSKey, "tls-key", "", "TLS key `FILE` for --tls-cert")
 	f.BoolVar(&opts.ExemptDefaultDocument, "exempt-default-document", false, "AWS's documented exemption: StartSession without a document name does not check SSM-SessionManagerRunShell")
 	f.StringVar(&opts.LogLevel, "log-level", "info", "log `LEVEL`: debug, info, warn, error")
+	f.StringVar(&opts.DebugListen, "debug-listen", "", "serve Go's profiles (net/http/pprof, /debug/pprof/) on `HOST:PORT`, a listener apart from the API's; bind it to loopback: they are unauthenticated (default: off)")
 	return c
 }
 
@@ -122,6 +127,7 @@ func loadServerConfig(path string, opts *serverOptions, cmd *cobra.Command) erro
 	set("tls-cert", &opts.TLSCert, fromFile.TLSCert)
 	set("tls-key", &opts.TLSKey, fromFile.TLSKey)
 	set("log-level", &opts.LogLevel, fromFile.LogLevel)
+	set("debug-listen", &opts.DebugListen, fromFile.DebugListen)
 	if fromFile.HTTP && !cmd.Flags().Changed("http") {
 		opts.HTTP = true
 	}
@@ -165,6 +171,13 @@ func runServer(ctx context.Context, stdout, stderr io.Writer, opts serverOptions
 	if err != nil {
 		return err
 	}
+	if opts.DebugListen != "" {
+		stop, err := serveDebug(stdout, opts.DebugListen)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -206,6 +219,36 @@ func runServer(ctx context.Context, stdout, stderr io.Writer, opts serverOptions
 			ready(url)
 		}
 	})
+}
+
+// serveDebug serves net/http/pprof's handlers on a listener of their
+// own at addr, never on the API's, until the function it returns is
+// called. They answer anyone who reaches them, hence the loopback
+// advice in --debug-listen's help.
+func serveDebug(stdout io.Writer, addr string) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("debug listen: %w", err)
+	}
+	// Importing net/http/pprof also registers these on
+	// http.DefaultServeMux, which sesame never serves.
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		hs.Serve(ln) // ErrServerClosed once stopped
+	}()
+	fmt.Fprintf(stdout, "sesame: debug handlers on http://%s/debug/pprof/\n", ln.Addr())
+	return func() {
+		hs.Close()
+		<-done
+	}, nil
 }
 
 // serverKey loads the 64-byte server key (32 to seal secrets at rest, 32

@@ -18,53 +18,60 @@ import (
 	"github.com/sesame-sh/sesame/internal/store/sqlite"
 )
 
-// backend is a store opened for one run, and what its cleanup removes.
+// backend is a run's server data directory, laid out as `sesame server`
+// keeps one, and its store: DIR/server.key (64 bytes: the first 32 seal
+// secrets at rest, the last 32 seal STS tokens), and SQLite at
+// DIR/sesame.db or a PostgreSQL schema of the run's own.
 type backend struct {
-	store.Store
-	name    string // sqlite, postgres
-	dir     string // the run's temporary directory: database, audit log
-	cleanup func() error
+	name     string // sqlite, postgres
+	dir      string // the data directory: key, database, audit log, server.log
+	key      []byte // the server key, as DIR/server.key holds it
+	storeURL string // the server's --store: the schema's URL; empty for SQLite
+	schema   *schema
 	// seedWorkers is how many goroutines seed it: SQLite has one writer,
 	// so more only wait on its lock.
 	seedWorkers int
-	// analyze, if set, updates the planner's statistics after seeding.
-	analyze func(context.Context) error
 }
 
-// openBackend opens a fresh store for a run: SQLite in a new temporary
-// directory, or PostgreSQL in a new schema of the database at spec. The
-// temporary directory also holds the run's audit log.
-func openBackend(ctx context.Context, spec string, secretKey []byte) (*backend, error) {
+// newBackend makes a fresh data directory with its server key, and for
+// a PostgreSQL spec a new schema in that database.
+func newBackend(ctx context.Context, spec string) (*backend, error) {
 	dir, err := os.MkdirTemp("", "sesame-bench-")
 	if err != nil {
 		return nil, fmt.Errorf("temporary directory: %w", err)
 	}
-	b := &backend{dir: dir}
-	removeDir := func() error { return os.RemoveAll(dir) }
-	if !postgresURL(spec) {
-		db, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(dir, "sesame.db"), SecretKey: secretKey})
-		if err != nil {
-			removeDir()
+	b := &backend{name: "sqlite", dir: dir, key: make([]byte, 64), seedWorkers: 1}
+	rand.Read(b.key)
+	if err := os.WriteFile(filepath.Join(dir, "server.key"), b.key, 0o600); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("server key: %w", err)
+	}
+	if postgresURL(spec) {
+		if b.storeURL, b.schema, err = newSchema(ctx, spec); err != nil {
+			os.RemoveAll(dir)
 			return nil, err
 		}
-		b.Store, b.name, b.seedWorkers = db, "sqlite", 1
-		b.cleanup = func() error { return errors.Join(db.Close(), removeDir()) }
-		return b, nil
+		b.name, b.seedWorkers = "postgres", 8
 	}
-	schemaURL, schema, err := newSchema(ctx, spec)
-	if err != nil {
-		removeDir()
-		return nil, err
-	}
-	db, err := postgres.Open(ctx, postgres.Config{URL: schemaURL, SecretKey: secretKey})
-	if err != nil {
-		schema.drop()
-		removeDir()
-		return nil, err
-	}
-	b.Store, b.name, b.seedWorkers, b.analyze = db, "postgres", 8, schema.analyze
-	b.cleanup = func() error { return errors.Join(db.Close(), schema.drop(), removeDir()) }
 	return b, nil
+}
+
+// open opens the store as the server will, for seeding. The caller
+// closes it before the server starts: SQLite has one writer.
+func (b *backend) open(ctx context.Context) (store.Store, error) {
+	if b.schema != nil {
+		return postgres.Open(ctx, postgres.Config{URL: b.storeURL, SecretKey: b.key[:32]})
+	}
+	return sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(b.dir, "sesame.db"), SecretKey: b.key[:32]})
+}
+
+// cleanup drops the schema, if any, and removes the data directory.
+func (b *backend) cleanup() error {
+	var err error
+	if b.schema != nil {
+		err = b.schema.drop()
+	}
+	return errors.Join(err, os.RemoveAll(b.dir))
 }
 
 // schema is a PostgreSQL schema of a run's own.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"time"
 )
@@ -23,9 +22,12 @@ const (
 // rate: the overall p99.
 const Aim = 5 * time.Millisecond
 
-// Config configures Run. The zero value runs the default benchmark on
-// SQLite with no progress output.
+// Config configures Run. Apart from Executable, which it needs, the zero
+// value runs the default benchmark on SQLite with no progress output.
 type Config struct {
+	// Executable is the sesame binary Run starts the server with, as a
+	// child process: Executable server --data-dir DIR ... Required.
+	Executable string
 	// Store is "sqlite" (or empty): a new database in a temporary
 	// directory; or a PostgreSQL URL (postgres://...): a new schema in
 	// that database, dropped at the end. The URL may set pgxpool's
@@ -52,20 +54,21 @@ type Config struct {
 	// negative. Agents heartbeat as sesame-agent does (every 30 s,
 	// spread evenly: Nodes/30 store writes a second). A node without one
 	// answers StartSession with TargetNotConnected, which is then the
-	// expected answer. The agents' connections count against the
-	// process's open-file limit, twice (both ends are in this process):
-	// Run raises the limit if it can and otherwise connects fewer.
+	// expected answer. Each agent's connection is an open file of this
+	// process (and one of the server's): Run raises the limit if it can
+	// and otherwise connects fewer.
 	Agents int
 	// Seed makes the fleet's secrets and the request sequence
 	// reproducible: 1 when zero.
 	Seed uint64
 	// Progress receives progress lines (seeding, phases); nil: none.
 	Progress io.Writer
-	// Logger is the server's logger: discarded when nil.
-	Logger *slog.Logger
-	// Profile, if set, is called to start profiling when the measured
-	// API phase starts; the function it returns is called when it ends.
-	Profile func() (stop func())
+	// CPUProfile, if set, receives the server's CPU profile over the
+	// measured API phase; MemProfile, its heap profile at the end of
+	// that phase. Either starts the server with --debug-listen on a
+	// loopback port, where Run fetches them.
+	CPUProfile io.Writer
+	MemProfile io.Writer
 }
 
 // Mix is the share of each operation in the API phases, in parts.
@@ -128,10 +131,9 @@ func (c *Config) checkAndSetDefaults() error {
 	if c.Progress == nil {
 		c.Progress = io.Discard
 	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
 	switch {
+	case c.Executable == "":
+		return errors.New("loadtest: no sesame executable to start the server with")
 	case c.Nodes < 1 || c.Users < 1:
 		return errors.New("loadtest: nodes and users must be at least 1")
 	case c.Rate < 0 || c.Rate > 1e6:

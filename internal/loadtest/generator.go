@@ -19,13 +19,15 @@ type generator struct {
 	region string
 	f      *fleet
 	client *http.Client
+	// serverCPU returns the CPU time the server process has used.
+	serverCPU func() time.Duration
 }
 
-// maxConns bounds the generator's connections, which are open files
-// twice over (both ends are in the process), like the agents'.
+// maxConns bounds the generator's connections, which are open files of
+// this process and of the server's, like the agents'.
 const maxConns = 512
 
-func newGenerator(base, region string, f *fleet) *generator {
+func newGenerator(base, region string, f *fleet, serverCPU func() time.Duration) *generator {
 	t := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:        maxConns,
@@ -34,7 +36,8 @@ func newGenerator(base, region string, f *fleet) *generator {
 		IdleConnTimeout:     time.Minute,
 		DisableCompression:  true,
 	}
-	return &generator{base: base, region: region, f: f, client: &http.Client{Transport: t, Timeout: 30 * time.Second}}
+	return &generator{base: base, region: region, f: f, client: &http.Client{Transport: t, Timeout: 30 * time.Second},
+		serverCPU: serverCPU}
 }
 
 func (g *generator) close() { g.client.CloseIdleConnections() }
@@ -63,8 +66,10 @@ type phaseStats struct {
 	ops     [numOps]*opStats
 	start   time.Time
 	elapsed time.Duration // from the first due time to the last answer
-	cpu     time.Duration // CPU time the process used during the phase
-	load    float64       // the machine's load average when it started
+	cpu     time.Duration // CPU time this process used during the phase
+	// serverCPU is the CPU time the server's process used.
+	serverCPU time.Duration
+	load      float64 // the machine's load average when it started
 	// starts are the StartSession requests sent, for the engine baseline.
 	starts []request
 }
@@ -81,7 +86,7 @@ func (p *phaseStats) op(o op) *opStats {
 func (g *generator) run(ctx context.Context, rate float64, d time.Duration, next func() request) *phaseStats {
 	n := int(rate * d.Seconds())
 	ps := &phaseStats{load: loadAverage()}
-	cpu0 := cpuTime()
+	cpu0, server0 := cpuTime(), g.serverCPU()
 	var wg sync.WaitGroup
 	start := time.Now().Add(time.Millisecond)
 	ps.start = start
@@ -107,7 +112,7 @@ func (g *generator) run(ctx context.Context, rate float64, d time.Duration, next
 		}()
 	}
 	wg.Wait()
-	ps.cpu = cpuTime() - cpu0
+	ps.cpu, ps.serverCPU = cpuTime()-cpu0, g.serverCPU()-server0
 	for _, s := range ps.ops {
 		if s != nil && s.lastAnswer.Sub(start) > ps.elapsed {
 			ps.elapsed = s.lastAnswer.Sub(start)

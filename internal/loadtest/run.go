@@ -2,17 +2,14 @@ package loadtest
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	mrand "math/rand/v2"
-	"net"
-	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
-
-	"github.com/sesame-sh/sesame/internal/audit"
-	"github.com/sesame-sh/sesame/internal/server"
 )
 
 // The server's account and region.
@@ -21,18 +18,17 @@ const (
 	region  = "us-east-1"
 )
 
-// Run seeds a fresh store, serves it with a real Server on a loopback
-// port, and measures it: the warm-up, the /healthz baseline, the API
-// phase, then the engine alone on the API phase's StartSession calls. It
-// returns an error when the run could not be carried out; what went wrong
-// with requests is in the report (Report.Problems).
+// Run seeds a fresh store in a data directory of its own, starts
+// Config.Executable as the server on it in a process of its own, on a
+// loopback port, and measures it: the warm-up, the /healthz baseline,
+// the API phase, then the engine alone on the API phase's StartSession
+// calls. It returns an error when the run could not be carried out; what
+// went wrong with requests is in the report (Report.Problems).
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.checkAndSetDefaults(); err != nil {
 		return nil, err
 	}
-	keys := make([]byte, 64)
-	rand.Read(keys)
-	be, err := openBackend(ctx, cfg.Store, keys[:32])
+	be, err := newBackend(ctx, cfg.Store)
 	if err != nil {
 		return nil, err
 	}
@@ -41,67 +37,61 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	f := newFleet(cfg.Nodes, cfg.Users, mrand.New(mrand.NewChaCha8(seedBytes(cfg.Seed))))
 	fmt.Fprintf(cfg.Progress, "seed: %s, %d nodes, %d users\n", be.name, cfg.Nodes, cfg.Users)
 	seedStart := time.Now()
-	if err := seed(ctx, be, f, be.seedWorkers, cfg.Progress); err != nil {
+	if err := seedBackend(ctx, be, f, cfg.Progress); err != nil {
 		return nil, err
-	}
-	if be.analyze != nil {
-		fmt.Fprintf(cfg.Progress, "seed: analyze the tables\n")
-		if err := be.analyze(ctx); err != nil {
-			return nil, err
-		}
 	}
 	rep := &Report{Store: be.name, Nodes: cfg.Nodes, Users: cfg.Users, Rate: cfg.Rate,
 		DurationS: cfg.Duration.Seconds(), WarmupS: cfg.Warmup.Seconds(),
 		Seed: cfg.Seed, SeedS: time.Since(seedStart).Seconds(), CPUs: runtime.GOMAXPROCS(0)}
 
-	alog, err := audit.New(audit.Config{Path: filepath.Join(be.dir, "audit", "audit.log"), Logger: cfg.Logger})
-	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
-	}
-	defer alog.Close()
-	srv, err := server.New(server.Config{Store: be, Audit: alog, Account: account, Region: region,
-		TokenKey: keys[32:], Logger: cfg.Logger})
+	profile := cfg.CPUProfile != nil || cfg.MemProfile != nil
+	srv, err := startServer(ctx, cfg.Executable, be, profile, cfg.Progress)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := srv.Bootstrap(ctx); err != nil {
-		return nil, err
+	ph, err := runAgentsAndPhases(ctx, cfg, srv, f, rep)
+	if err == nil {
+		err = srv.alive()
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
-	}
-
-	// The server is the run's goroutine: stopped and waited for before
-	// Run returns, after the agents.
-	serveCtx, stopServe := context.WithCancel(ctx)
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(serveCtx, ln, nil, nil) }()
-	phases, err := runAgentsAndPhases(ctx, cfg, ln.Addr().String(), f, rep)
-	stopServe()
-	serr := <-serveErr
+	stopErr := srv.stop()
 	if err != nil {
 		return nil, err
 	}
-	phases.fill(rep) // it lists the problems, the agents' included
-	if serr != nil && !errors.Is(serr, context.Canceled) {
-		rep.Problems = append(rep.Problems, fmt.Sprintf("server shutdown: %v", serr))
+	ph.fill(rep) // it lists the problems, the agents' included
+	if stopErr != nil {
+		rep.Problems = append(rep.Problems, stopErr.Error())
 	}
 	return rep, nil
 }
 
+// seedBackend writes the fleet into be's store, updates the planner's
+// statistics where there is one, and closes the store for the server.
+func seedBackend(ctx context.Context, be *backend, f *fleet, progress io.Writer) error {
+	st, err := be.open(ctx)
+	if err != nil {
+		return err
+	}
+	err = seed(ctx, st, f, be.seedWorkers, progress)
+	if err == nil && be.schema != nil {
+		fmt.Fprintf(progress, "seed: analyze the tables\n")
+		err = be.schema.analyze(ctx)
+	}
+	return errors.Join(err, st.Close())
+}
+
 // runAgentsAndPhases connects the agents, runs the phases with the
 // agents heartbeating, and closes the agents.
-func runAgentsAndPhases(ctx context.Context, cfg Config, addr string, f *fleet, rep *Report) (*phases, error) {
-	// Both ends of every connection are open files of this process; keep
-	// room for the generator's connections and the store's files.
-	const reserve = 4*maxConns + 4096
+func runAgentsAndPhases(ctx context.Context, cfg Config, srv *server, f *fleet, rep *Report) (*phases, error) {
+	// Each agent's connection is an open file of this process; keep room
+	// for the generator's connections and the rest.
+	const reserve = maxConns + 1024
 	n := cfg.Agents
-	if limit := raiseOpenFiles(2*n + reserve); 2*n+reserve > limit {
-		n = max(0, (limit-reserve)/2)
+	if limit := raiseOpenFiles(n + reserve); n+reserve > limit {
+		n = max(0, limit-reserve)
 		fmt.Fprintf(cfg.Progress, "agents: the open-file limit (%d) allows %d agents of %d\n", limit, n, cfg.Agents)
 	}
-	a, err := connectAgents(ctx, "ws://"+addr, f, n, 32, cfg.Progress)
+	ws := "ws" + strings.TrimPrefix(srv.url, "http")
+	a, err := connectAgents(ctx, ws, f, n, 32, cfg.Progress)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +101,7 @@ func runAgentsAndPhases(ctx context.Context, cfg Config, addr string, f *fleet, 
 		defer a.wg.Done()
 		a.heartbeat(beatCtx)
 	}()
-	ph, err := runPhases(ctx, cfg, "http://"+addr, f, n)
+	ph, err := runPhases(ctx, cfg, srv, f, n)
 	stopBeats()
 	a.close()
 	rep.Agents, rep.Heartbeats = n, int(a.beats.Load())
@@ -125,8 +115,8 @@ type phases struct {
 	engine       *opStats
 }
 
-func runPhases(ctx context.Context, cfg Config, base string, f *fleet, agents int) (*phases, error) {
-	gen := newGenerator(base, region, f)
+func runPhases(ctx context.Context, cfg Config, srv *server, f *fleet, agents int) (*phases, error) {
+	gen := newGenerator(srv.url, region, f, srv.cpuTime)
 	defer gen.close()
 	plan := &planner{f: f, mix: cfg.Mix, rnd: mrand.New(mrand.NewPCG(cfg.Seed, 0x5e5a)), agents: agents}
 	var out phases
@@ -137,12 +127,28 @@ func runPhases(ctx context.Context, cfg Config, base string, f *fleet, agents in
 	fmt.Fprintf(cfg.Progress, "baseline: GET /healthz at %g req/s for %v\n", cfg.Rate, cfg.Duration)
 	out.healthz = gen.run(ctx, cfg.Rate, cfg.Duration, func() request { return request{op: opHealthz, allow: true} })
 	fmt.Fprintf(cfg.Progress, "measure: API at %g req/s for %v\n", cfg.Rate, cfg.Duration)
-	stopProfile := func() {}
-	if cfg.Profile != nil {
-		stopProfile = cfg.Profile()
+	cpuProfile := make(chan error, 1)
+	if cfg.CPUProfile != nil {
+		// The profile covers the phase's due times, rounded up to the
+		// second.
+		secs := int(math.Ceil(cfg.Duration.Seconds()))
+		go func() {
+			cpuProfile <- srv.fetch(ctx, fmt.Sprintf("/debug/pprof/profile?seconds=%d", secs), cfg.CPUProfile)
+		}()
+	} else {
+		cpuProfile <- nil
 	}
 	out.api = gen.run(ctx, cfg.Rate, cfg.Duration, plan.next)
-	stopProfile()
+	var heapErr error
+	if cfg.MemProfile != nil {
+		heapErr = srv.fetch(ctx, "/debug/pprof/heap?gc=1", cfg.MemProfile)
+	}
+	if err := <-cpuProfile; err != nil {
+		return nil, fmt.Errorf("the server's CPU profile: %w", err)
+	}
+	if heapErr != nil {
+		return nil, fmt.Errorf("the server's heap profile: %w", heapErr)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -2,7 +2,12 @@ package loadtest
 
 import (
 	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +36,7 @@ func TestRun(t *testing.T) {
 				t.Skip(envPostgres + " is not set: skipping the PostgreSQL backend (`bash .ci/postgres start` starts one and prints its URL)")
 			}
 			var progress bytes.Buffer
-			rep, err := Run(t.Context(), Config{Store: tt.store, Nodes: 200, Users: 20, Rate: 200, Agents: tt.agents,
+			rep, err := Run(t.Context(), Config{Executable: executable, Store: tt.store, Nodes: 200, Users: 20, Rate: 200, Agents: tt.agents,
 				Duration: time.Second, Warmup: 200 * time.Millisecond, Progress: &progress})
 			if err != nil {
 				t.Fatalf("%v\nprogress:\n%s", err, progress.String())
@@ -61,6 +66,46 @@ func TestRun(t *testing.T) {
 			}
 			t.Logf("\n%s", text.String())
 		})
+	}
+}
+
+// TestSeededServer starts the server on a seeded data directory and
+// stops it: the server's first-start bootstrap finds the seeded users,
+// so it creates no administrator and writes no AWS profile, and the
+// server starts and shuts down cleanly.
+func TestSeededServer(t *testing.T) {
+	be, err := newBackend(t.Context(), "sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.cleanup()
+	f := newFleet(20, 5, rand.New(rand.NewChaCha8(seedBytes(1))))
+	if err := seedBackend(t.Context(), be, f, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := startServer(t.Context(), executable, be, true, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.debug == "" {
+		t.Error("no debug handlers with debug set")
+	}
+	var idx bytes.Buffer
+	if err := srv.fetch(t.Context(), "/debug/pprof/", &idx); err != nil || !strings.Contains(idx.String(), "goroutine") {
+		t.Errorf("GET /debug/pprof/: %v\n%s", err, idx.String())
+	}
+	if err := srv.stop(); err != nil {
+		t.Error(err)
+	}
+	log, err := os.ReadFile(srv.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(log, []byte("created administrator")) || bytes.Contains(log, []byte(`"level":"ERROR"`)) {
+		t.Errorf("server log:\n%s", log)
+	}
+	if _, err := os.Stat(filepath.Join(be.dir, "aws")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the server wrote an AWS profile into a seeded data directory: %v", err)
 	}
 }
 

@@ -11,13 +11,34 @@ import (
 )
 
 // cpuTime returns the CPU time (user and system) this process has used:
-// the server, the load generator and, for SQLite, the database.
+// the load generator and the agents.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// processCPUTime returns the CPU time (user and system) process pid has
+// used, from /proc/PID/stat; 0 where that is missing.
+func processCPUTime(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command's name, in parentheses, may hold spaces and
+	// parentheses: the fields after the last ")" are state (3) ...
+	// utime (14), stime (15), in clock ticks of 1/100 s (USER_HZ, the
+	// same on every Linux).
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * (time.Second / 100)
 }
 
 // loadAverage returns the machine's one-minute load average, or 0 where
