@@ -56,7 +56,7 @@ func compileCondValue(f family, s string, vars bool) condValue {
 	case famNumericEquals, famNumericLessThan, famNumericLessThanEquals, famNumericGreaterThan, famNumericGreaterThanEquals:
 		v.num, v.ok = parseNumber(s)
 	case famDateEquals, famDateLessThan, famDateLessThanEquals, famDateGreaterThan, famDateGreaterThanEquals:
-		v.date, v.ok = parseDate(s)
+		v.date, v.ok = ParseDate(s)
 	case famBool, famNull:
 		v.flag, v.ok = parseBool(s)
 	case famBinaryEquals:
@@ -95,8 +95,14 @@ var dateLayouts = []string{
 	"2006",
 }
 
-// parseDate reads an ISO 8601 date or a number of seconds since the epoch.
-func parseDate(s string) (time.Time, bool) {
+// ParseDate reads a date as the Date condition operators read policy
+// values and request values such as aws:CurrentTime and aws:EpochTime: a
+// whole number of seconds since the epoch, or a date in the W3C profile of
+// ISO 8601: 2006, 2006-01, 2006-01-02, 2006-01-02T15:04 or
+// 2006-01-02T15:04:05 (a fraction of a second may follow), the last two
+// with or without a zone (Z or +hh:mm; none is UTC). ok is false when s
+// is neither.
+func ParseDate(s string) (t time.Time, ok bool) {
 	if s == "" {
 		return time.Time{}, false
 	}
@@ -250,7 +256,7 @@ func (c *condition) matchOne(pv *condValue, v string, env *env) bool {
 			return n >= pv.num
 		}
 	case famDateEquals, famDateLessThan, famDateLessThanEquals, famDateGreaterThan, famDateGreaterThanEquals:
-		d, ok := parseDate(v)
+		d, ok := ParseDate(v)
 		if !ok {
 			return false
 		}

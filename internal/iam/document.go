@@ -178,7 +178,8 @@ func (e *ParseError) Error() string {
 func (e *ParseError) Unwrap() error { return ErrMalformed }
 
 // ParseDocument parses a policy document strictly: it returns a
-// *ParseError for anything IAM would refuse to store.
+// *ParseError for anything IAM would refuse to store, a document over its
+// type's size quota (Type.MaxSize) included.
 func ParseDocument(data []byte, t Type) (*Document, error) {
 	doc, problems := CheckDocument(data, t)
 	if len(problems) > 0 {
@@ -187,10 +188,35 @@ func ParseDocument(data []byte, t Type) (*Document, error) {
 	return doc, nil
 }
 
+// ParseDocumentAnySize parses a policy document as strictly as
+// ParseDocument but does not hold it to its type's size quota, which IAM
+// applies only to the policies it stores. It is for documents that are
+// evaluated and never stored, such as SimulateCustomPolicy's (its API
+// takes up to 131,072 characters), and for callers that answer an
+// oversized document with an error of their own: Document.Size is set.
+func ParseDocumentAnySize(data []byte, t Type) (*Document, error) {
+	doc, problems := checkGrammar(data, t)
+	if len(problems) > 0 {
+		return nil, &ParseError{Problems: problems}
+	}
+	return doc, nil
+}
+
 // CheckDocument parses a document as far as it can and returns every
-// problem it found on the way, so that a linter can report them all. The
-// document is nil when the JSON could not be read at all.
+// problem it found on the way, so that a linter can report them all; the
+// last is POLICY_SIZE_EXCEEDED when the document is over its type's size
+// quota. The document is nil when the JSON could not be read at all.
 func CheckDocument(data []byte, t Type) (*Document, []*Problem) {
+	doc, problems := checkGrammar(data, t)
+	if doc != nil && doc.Size > t.MaxSize() {
+		problems = append(problems, &Problem{Pos: Pos{1, 1}, Code: "POLICY_SIZE_EXCEEDED",
+			Msg: fmt.Sprintf("the policy has %d characters (whitespace not counted), more than the %d a %s may have", doc.Size, t.MaxSize(), t)})
+	}
+	return doc, problems
+}
+
+// checkGrammar is CheckDocument without the size quota.
+func checkGrammar(data []byte, t Type) (*Document, []*Problem) {
 	root, problems := parseJSON(string(data))
 	if root == nil {
 		return nil, problems
@@ -198,9 +224,6 @@ func CheckDocument(data []byte, t Type) (*Document, []*Problem) {
 	g := &grammar{typ: t, problems: problems}
 	doc := g.document(root)
 	doc.Size = sizeOf(string(data))
-	if max := t.MaxSize(); doc.Size > max {
-		g.add(Pos{1, 1}, "", "POLICY_SIZE_EXCEEDED", fmt.Sprintf("the policy has %d characters (whitespace not counted), more than the %d a %s may have", doc.Size, max, t))
-	}
 	return doc, g.problems
 }
 

@@ -394,17 +394,11 @@ func checkPolicyDocument(doc, member string, t iam.Type, quota string) (int, err
 	if err := checkMemberLength(doc, lowerInitial(member), 1, 131072); err != nil {
 		return 0, err
 	}
-	d, problems := iam.CheckDocument([]byte(doc), t)
-	var kept []*iam.Problem
-	for _, p := range problems {
-		if p.Code != "POLICY_SIZE_EXCEEDED" {
-			kept = append(kept, p)
-		}
+	d, err := iam.ParseDocumentAnySize([]byte(doc), t)
+	if err != nil {
+		return 0, awsapi.Errorf(http.StatusBadRequest, "MalformedPolicyDocument", "%s", err.Error())
 	}
-	if len(kept) > 0 {
-		return 0, awsapi.Errorf(http.StatusBadRequest, "MalformedPolicyDocument", "%s", (&iam.ParseError{Problems: kept}).Error())
-	}
-	if len(problems) > 0 { // only the size quota was exceeded
+	if d.Size > t.MaxSize() {
 		return 0, awsapi.Errorf(http.StatusConflict, "LimitExceeded", "%s", quota)
 	}
 	return d.Size, nil

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sesame-sh/sesame/internal/iam"
 )
@@ -68,33 +67,8 @@ func valueOK(t KeyType, v string) bool {
 		_, err := base64.StdEncoding.DecodeString(v)
 		return err == nil
 	case KeyDate:
-		return dateOK(v)
+		_, ok := iam.ParseDate(v)
+		return ok
 	}
 	return true
-}
-
-// dateLayouts are the W3C profile of ISO 8601 that the Date operators read
-// (the engine's list, repeated here because it is not exported).
-var dateLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04Z07:00",
-	"2006-01-02T15:04:05",
-	"2006-01-02T15:04",
-	"2006-01-02",
-	"2006-01",
-	"2006",
-}
-
-// dateOK reports whether v is an ISO 8601 date or a number of seconds
-// since the epoch.
-func dateOK(v string) bool {
-	if _, err := strconv.ParseInt(v, 10, 64); err == nil && v != "" && v[0] != '+' {
-		return true
-	}
-	for _, l := range dateLayouts {
-		if _, err := time.Parse(l, v); err == nil {
-			return true
-		}
-	}
-	return false
 }

@@ -119,19 +119,12 @@ func compile(in *Input) (*simulation, *Error) {
 }
 
 // load parses and compiles one input policy. The API takes documents of up
-// to 131,072 characters, so the engine's storage quota (6,144 for a
-// managed policy) does not apply to a simulation.
+// to 131,072 characters, so the storage quota of a policy's type (6,144
+// for a managed policy) does not apply to a simulation.
 func (s *simulation) load(id, typ string, t iam.Type, text string) (*iam.Policy, *Error) {
-	doc, problems := iam.CheckDocument([]byte(text), t)
-	kept := problems[:0]
-	for _, p := range problems {
-		if p.Code != "POLICY_SIZE_EXCEEDED" {
-			kept = append(kept, p)
-		}
-	}
-	if len(kept) > 0 {
-		pe := &iam.ParseError{Problems: kept}
-		return nil, &Error{Code: CodeMalformedPolicyDocument, Message: id + ": " + pe.Error(), Err: pe}
+	doc, err := iam.ParseDocumentAnySize([]byte(text), t)
+	if err != nil {
+		return nil, &Error{Code: CodeMalformedPolicyDocument, Message: id + ": " + err.Error(), Err: err}
 	}
 	p, err := iam.Compile(id, t, doc)
 	if err != nil {
@@ -200,7 +193,7 @@ func (s *simulation) evaluate(action, res string) EvaluationResult {
 	x := s.set.Explain(&req)
 	decision := x.Decision.String()
 	matched := s.matched(&x)
-	missing := missingKeys(&x, s.ctx)
+	missing := append([]string{}, x.MissingKeys...) // [], not null, when none
 
 	var boundary *PermissionsBoundaryDecisionDetail
 	if s.set.Boundary != nil {

@@ -117,6 +117,13 @@ func TestRun(t *testing.T) {
 			ActionNames: []string{"ssm:StartSession", "ssm:TerminateSession"}},
 		want: summary{Decision: "implicitDeny", Missing: []string{"aws:ResourceTag/Env"}},
 	}, {
+		name: "keys listed once, ignoring case",
+		in: Input{PolicyInputList: []string{policy(
+			allow("s3:GetObject", "arn:aws:s3:::reports/${AWS:UserName}/*"),
+			`{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringLike":{"s3:prefix":"${aws:username}/*"},"StringEquals":{"AWS:UserName":"alice"}}}`)},
+			ActionNames: []string{"s3:GetObject"}},
+		want: summary{Decision: "implicitDeny", Missing: []string{"AWS:UserName", "s3:prefix"}}, // as the condition spells it
+	}, {
 		name: "context key given",
 		in: Input{PolicyInputList: []string{policy(tagCondition)}, ActionNames: []string{"ssm:StartSession"}, ResourceArns: []string{instance},
 			ContextEntries: []ContextEntry{{"aws:ResourceTag/Env", []string{"dev"}, KeyString}}},
@@ -232,6 +239,8 @@ func TestRunErrors(t *testing.T) {
 		{"bad key type", Input{PolicyInputList: ok, ActionNames: act, ContextEntries: []ContextEntry{{"aws:SourceIp", []string{"10.0.0.1"}, "address"}}}, CodeValidation, "enum value set"},
 		{"bad number", Input{PolicyInputList: ok, ActionNames: act, ContextEntries: []ContextEntry{{"aws:MultiFactorAuthAge", []string{"ten"}, KeyNumeric}}}, CodeInvalidInput, "not a valid numeric"},
 		{"bad ip in list", Input{PolicyInputList: ok, ActionNames: act, ContextEntries: []ContextEntry{{"aws:SourceIp", []string{"10.0.0.1", "x"}, KeyIPList}}}, CodeInvalidInput, "not a valid ip"},
+		{"date as seconds", Input{PolicyInputList: ok, ActionNames: act, ContextEntries: []ContextEntry{{"aws:CurrentTime", []string{"1700000000"}, KeyDate}}}, "", ""},
+		{"dates", Input{PolicyInputList: ok, ActionNames: act, ContextEntries: []ContextEntry{{"aws:CurrentTime", []string{"2024", "2024-05-06T07:08Z", "2024-05-06T07:08:09.5+09:00"}, KeyDateList}}}, "", ""},
 		{"bad date", Input{PolicyInputList: ok, ActionNames: act, ContextEntries: []ContextEntry{{"aws:CurrentTime", []string{"yesterday"}, KeyDate}}}, CodeInvalidInput, "not a valid date"},
 		{"two values for a single key", Input{PolicyInputList: ok, ActionNames: act, ContextEntries: []ContextEntry{{"aws:username", []string{"a", "b"}, KeyString}}}, CodeInvalidInput, "exactly one"},
 		{"same key twice", Input{PolicyInputList: ok, ActionNames: act, ContextEntries: []ContextEntry{{"aws:username", []string{"a"}, KeyString}, {"AWS:UserName", []string{"b"}, KeyString}}}, CodeInvalidInput, "more than once"},
