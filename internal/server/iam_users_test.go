@@ -2,7 +2,11 @@ package server
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"net/url"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -280,4 +284,116 @@ func TestIAMResourceConditions(t *testing.T) {
 	}
 	_, err = c.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("red1"), Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}})
 	wantAPIError(t, err, "AccessDenied", "")
+}
+
+// stable replaces what varies from run to run in an IAM response (the
+// request id, entity ids, dates) by placeholders.
+func stable(body string) string {
+	s := rawRequestID.ReplaceAllString(body, "<RequestId>REQ</RequestId>")
+	s = rawEntityID.ReplaceAllString(s, "${1}ID")
+	return rawDate.ReplaceAllString(s, "DATE")
+}
+
+var (
+	rawRequestID = regexp.MustCompile(`<RequestId>[^<]*</RequestId>`)
+	rawEntityID  = regexp.MustCompile(`\b(AIDA|AGPA|AROA|ANPA)[A-Z0-9]{17}\b`)
+	rawDate      = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// TestIAMListWire pins the XML of the IAM list and get results, their
+// paging (IsTruncated, Marker) and their errors, byte for byte.
+func TestIAMListWire(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ctx := context.Background()
+	c := ts.admin().IAM
+	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("alice"), Path: aws.String("/eng/"),
+		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("blue")}, {Key: aws.String("env"), Value: aws.String("dev")}}}))(t)
+	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bob")}))(t)
+	must(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("devs"), Path: aws.String("/eng/")}))(t)
+	must(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("ops")}))(t)
+	must(c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("devs"), UserName: aws.String("alice")}))(t)
+	must(c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("devs"), UserName: aws.String("bob")}))(t)
+	must(c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("ops"), UserName: aws.String("alice")}))(t)
+	const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"sts:AssumeRole"}]}`
+	must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("deploy"), Path: aws.String("/eng/"), AssumeRolePolicyDocument: aws.String(trust),
+		Description: aws.String("deploys"), Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}}))(t)
+	must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("audit"), AssumeRolePolicyDocument: aws.String(trust), MaxSessionDuration: aws.Int32(7200)}))(t)
+	const doc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:StartSession","Resource":"*"}]}`
+	pol := must(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("start"), PolicyDocument: aws.String(doc)}))(t).Policy
+	must(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("unused"), PolicyDocument: aws.String(doc)}))(t)
+	must(c.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: pol.Arn, PolicyDocument: aws.String(doc), SetAsDefault: true}))(t)
+	must(c.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("bob"), PolicyArn: pol.Arn}))(t)
+
+	arn := aws.ToString(pol.Arn)
+	queries := []string{
+		"Action=ListUsers",
+		"Action=ListUsers&MaxItems=2",
+		"Action=ListUsers&MaxItems=2&Marker=YWxpY2U",
+		"Action=ListUsers&PathPrefix=/eng",
+		"Action=ListUsers&PathPrefix=eng",
+		"Action=ListUsers&Marker=nonsense",
+		"Action=ListUsers&MaxItems=0",
+		"Action=ListRoles",
+		"Action=ListRoles&MaxItems=1",
+		"Action=ListRoles&PathPrefix=/eng/",
+		"Action=ListRoles&Marker=nonsense",
+		"Action=ListGroups",
+		"Action=ListGroups&MaxItems=1",
+		"Action=ListGroups&PathPrefix=/eng/",
+		"Action=ListGroups&Marker=nonsense",
+		"Action=ListGroupsForUser&UserName=alice",
+		"Action=ListGroupsForUser&UserName=alice&MaxItems=1",
+		"Action=ListGroupsForUser&UserName=nobody",
+		"Action=ListGroupsForUser",
+		"Action=ListGroupsForUser&UserName=alice&Marker=nonsense",
+		"Action=GetGroup&GroupName=devs",
+		"Action=GetGroup&GroupName=devs&MaxItems=1",
+		"Action=GetGroup&GroupName=nobody",
+		"Action=GetGroup&GroupName=devs&MaxItems=1001",
+		"Action=GetUser&UserName=alice",
+		"Action=GetUser",
+		"Action=GetUser&UserName=nobody",
+		"Action=GetRole&RoleName=deploy",
+		"Action=GetRole&RoleName=nobody",
+		"Action=ListUserTags&UserName=alice",
+		"Action=ListUserTags&UserName=alice&MaxItems=1",
+		"Action=ListUserTags&UserName=alice&MaxItems=1&Marker=env",
+		"Action=ListUserTags&UserName=alice&Marker=nonsense",
+		"Action=ListRoleTags&RoleName=deploy",
+		"Action=ListRoleTags&RoleName=nobody",
+		"Action=ListPolicies",
+		"Action=ListPolicies&OnlyAttached=true",
+		"Action=ListPolicies&MaxItems=1",
+		"Action=ListPolicies&Scope=AWS",
+		"Action=ListPolicies&PolicyUsageFilter=PermissionsPolicy",
+		"Action=ListPolicies&PathPrefix=nope",
+		"Action=ListPolicyVersions&PolicyArn=" + arn,
+		"Action=ListPolicyVersions&MaxItems=1&PolicyArn=" + arn,
+		"Action=ListPolicyVersions&Marker=v9&PolicyArn=" + arn,
+	}
+	var got strings.Builder
+	for _, q := range queries {
+		params, err := url.ParseQuery(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, body := ts.rawIAM(t, params)
+		fmt.Fprintf(&got, "### %s\n%d\n%s\n", q, status, stable(body))
+	}
+	const golden = "testdata/iam-list-wire.golden"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), got.String()); diff != "" {
+		t.Errorf("%s (-want +got; go test -update rewrites it)\n%s", golden, diff)
+	}
 }
