@@ -168,3 +168,35 @@ func purgesCache(op *operation) bool {
 	}
 	return true
 }
+
+// sessionDocs keeps parsed session documents by content: parsing is a
+// pure function of the text, so an entry never goes stale.
+type sessionDocs struct {
+	mu sync.Mutex // protects m
+	m  map[string]*sessionDoc
+}
+
+const sessionDocsMax = 1000
+
+// sessionDocument parses a session document's content, once per content.
+// The result is shared: callers must not modify it.
+func (s *Server) sessionDocument(content string) (*sessionDoc, error) {
+	c := &s.sessionDocs
+	c.mu.Lock()
+	d, ok := c.m[content]
+	c.mu.Unlock()
+	if ok {
+		return d, nil
+	}
+	d, err := parseSessionDocument(content)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= sessionDocsMax {
+		c.m = make(map[string]*sessionDoc)
+	}
+	c.m[content] = d
+	c.mu.Unlock()
+	return d, nil
+}

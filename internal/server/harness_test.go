@@ -37,7 +37,7 @@ type clients struct {
 
 // newTestServer starts a server; t.Cleanup stops it. opts change the
 // Config before the server is made (account, region, clock...).
-func newTestServer(t *testing.T, opts ...func(*Config)) *testServer {
+func newTestServer(t testing.TB, opts ...func(*Config)) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()

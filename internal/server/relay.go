@@ -299,7 +299,7 @@ func (s *Server) sessionDocNamed(ctx context.Context, name string) *sessionDoc {
 		}
 		return nil
 	}
-	d, err := parseSessionDocument(ref.doc.Content)
+	d, err := s.sessionDocument(ref.doc.Content)
 	if err != nil {
 		return nil
 	}

@@ -190,7 +190,7 @@ func newRelayServer(t *testing.T) *relayServer {
 
 // shutdownAtCleanup shuts the server's channels down when the test
 // ends, before its store closes.
-func shutdownAtCleanup(t *testing.T, ts *testServer) {
+func shutdownAtCleanup(t testing.TB, ts *testServer) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 		defer cancel()
@@ -254,7 +254,7 @@ func (a *fakeAgent) read() {
 
 // connectAgent connects node n's agent: hello, and its answer. The
 // server's channels shut down when the test ends.
-func connectAgent(t *testing.T, ts *testServer, n testNode) *fakeAgent {
+func connectAgent(t testing.TB, ts *testServer, n testNode) *fakeAgent {
 	t.Helper()
 	a, resp, err := dialAgent(t, ts, n)
 	if err != nil {

@@ -45,15 +45,16 @@ type Config struct {
 
 // Server serves the AWS APIs. Create it with New.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	verifier *sigv4.Verifier
-	tokens   *tokenSealer
-	ops      map[string]*operation // "ssm:StartSession" → operation
-	policies policyCache
-	cache    readCache
-	metrics  *metrics
-	hub      *hub // agents' control channels and sessions' relays
+	cfg         Config
+	log         *slog.Logger
+	verifier    *sigv4.Verifier
+	tokens      *tokenSealer
+	ops         map[string]*operation // "ssm:StartSession" → operation
+	policies    policyCache
+	cache       readCache
+	sessionDocs sessionDocs
+	metrics     *metrics
+	hub         *hub // agents' control channels and sessions' relays
 }
 
 // New checks cfg, fills its defaults and returns a Server.

@@ -51,7 +51,7 @@ type ssmUser struct {
 
 // newSSMUser creates a user through the store with one inline policy per
 // document and an access key.
-func newSSMUser(t *testing.T, ts *testServer, name string, policies ...string) ssmUser {
+func newSSMUser(t testing.TB, ts *testServer, name string, policies ...string) ssmUser {
 	t.Helper()
 	ctx := context.Background()
 	u := store.User{ID: ts.newID("AIDA", 21), Name: name, Path: "/", CreatedAt: time.Now()}
@@ -72,7 +72,7 @@ func newSSMUser(t *testing.T, ts *testServer, name string, policies ...string) s
 }
 
 // seedPolicy reads one of the seed scenarios' policies.
-func seedPolicy(t *testing.T, name string) string {
+func seedPolicy(t testing.TB, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "cli", "testdata", "explain", name+".json"))
 	if err != nil {
@@ -82,7 +82,7 @@ func seedPolicy(t *testing.T, name string) string {
 }
 
 // newActivation creates an activation as the admin.
-func newActivation(t *testing.T, ts *testServer, limit int32, tags map[string]string) (id, code string) {
+func newActivation(t testing.TB, ts *testServer, limit int32, tags map[string]string) (id, code string) {
 	t.Helper()
 	in := &ssm.CreateActivationInput{IamRole: aws.String("SSMServiceRole"), RegistrationLimit: aws.Int32(limit), DefaultInstanceName: aws.String("web")}
 	for k, v := range tags {
@@ -97,7 +97,7 @@ func newActivation(t *testing.T, ts *testServer, limit int32, tags map[string]st
 
 // agentPost posts a JSON body to an agent endpoint and decodes the
 // answer.
-func agentPost(t *testing.T, ts *testServer, path, token string, body any) (int, map[string]any) {
+func agentPost(t testing.TB, ts *testServer, path, token string, body any) (int, map[string]any) {
 	t.Helper()
 	var b []byte
 	switch v := body.(type) {
@@ -139,7 +139,7 @@ type testNode struct {
 // registerNode registers a node with an activation (instanceID may be
 // empty: a managed instance) and, when online, heartbeats once and
 // connects its control channel (which StartSession needs).
-func registerNode(t *testing.T, ts *testServer, actID, code, instanceID string, online bool) testNode {
+func registerNode(t testing.TB, ts *testServer, actID, code, instanceID string, online bool) testNode {
 	t.Helper()
 	status, out := agentPost(t, ts, "/agent/v1/register", "", map[string]any{
 		"ActivationId": actID, "ActivationCode": code, "InstanceId": instanceID, "Hostname": "host-" + instanceID,
@@ -156,7 +156,7 @@ func registerNode(t *testing.T, ts *testServer, actID, code, instanceID string, 
 	return n
 }
 
-func heartbeat(t *testing.T, ts *testServer, n testNode) {
+func heartbeat(t testing.TB, ts *testServer, n testNode) {
 	t.Helper()
 	if status, out := agentPost(t, ts, "/agent/v1/heartbeat", n.Token, ""); status != http.StatusOK {
 		t.Fatalf("heartbeat: %d %v", status, out)
@@ -165,7 +165,7 @@ func heartbeat(t *testing.T, ts *testServer, n testNode) {
 
 // taggedNode registers an online node with the given tags (given by its
 // activation).
-func taggedNode(t *testing.T, ts *testServer, instanceID string, tags map[string]string) testNode {
+func taggedNode(t testing.TB, ts *testServer, instanceID string, tags map[string]string) testNode {
 	t.Helper()
 	id, code := newActivation(t, ts, 1, tags)
 	return registerNode(t, ts, id, code, instanceID, true)

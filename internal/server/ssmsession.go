@@ -99,7 +99,7 @@ func (s *Server) startSession(ctx context.Context, c *call) (any, error) {
 	if ref.doc == nil {
 		return nil, ref.missing(docName)
 	}
-	sd, err := parseSessionDocument(ref.doc.Content)
+	sd, err := s.sessionDocument(ref.doc.Content)
 	if err != nil || ref.doc.DocumentType != "Session" {
 		return nil, awsapi.Errorf(http.StatusBadRequest, "InvalidDocument", "Document %s is not a session document.", ref.name)
 	}
