@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -37,6 +38,37 @@ type Verifier struct {
 	clock   func() time.Time
 	maxSkew time.Duration
 	region  string
+	derived derivedKeys
+}
+
+// derivedKeys keeps the signing keys derived from secrets (four HMACs
+// each) by scope: a key signs every request of its day, region and
+// service.
+type derivedKeys struct {
+	mu sync.Mutex // protects m
+	m  map[derivedScope][]byte
+}
+
+type derivedScope struct{ secret, date, region, service string }
+
+const maxDerivedKeys = 10000
+
+func (d *derivedKeys) get(secret, date, region, service string) []byte {
+	k := derivedScope{secret, date, region, service}
+	d.mu.Lock()
+	key, ok := d.m[k]
+	d.mu.Unlock()
+	if ok {
+		return key
+	}
+	key = signingKey(secret, date, region, service)
+	d.mu.Lock()
+	if d.m == nil || len(d.m) >= maxDerivedKeys {
+		d.m = make(map[derivedScope][]byte) // yesterday's keys go too
+	}
+	d.m[k] = key
+	d.mu.Unlock()
+	return key
 }
 
 // New validates cfg, fills its defaults and returns a Verifier.
@@ -122,7 +154,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (*Result, error) {
 		return nil, e
 	}
 	want, ok := decodeSignature(q.auth.signature)
-	if !ok || !matchAny(r, q, sc, names, payload, signingKey(creds.Secret, sc.date, sc.region, sc.service), want) {
+	if !ok || !matchAny(r, q, sc, names, payload, v.derived.get(creds.Secret, sc.date, sc.region, sc.service), want) {
 		return nil, errMismatch()
 	}
 	res := &Result{
