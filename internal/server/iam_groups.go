@@ -59,15 +59,8 @@ type getGroupResult struct {
 }
 
 func (s *Server) getGroup(ctx context.Context, c *call) (any, error) {
-	e, err := entityOf(c, store.EntityGroup)
+	e, opts, err := s.entityListing(ctx, c, store.EntityGroup)
 	if err != nil {
-		return nil, err
-	}
-	opts, err := iamListOptions(c)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.authorizeEntity(ctx, c, e, nil); err != nil {
 		return nil, err
 	}
 	g, err := s.cfg.Store.GetGroup(ctx, e.Name)
@@ -78,10 +71,8 @@ func (s *Server) getGroup(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, storeError(err, entity{kGroup, e.Name})
 	}
-	out := &getGroupResult{Group: s.groupXML(g), Users: members[userXML]{}, listPage: listPageOf(p.NextToken)}
-	for _, u := range p.Items {
-		out.Users = append(out.Users, s.userXML(u))
-	}
+	out := &getGroupResult{Group: s.groupXML(g)}
+	out.Users, out.listPage = pageOf(p, s.userXML)
 	return out, nil
 }
 
@@ -91,50 +82,21 @@ type listGroupsResult struct {
 }
 
 func (s *Server) groupsResult(p store.Page[store.Group]) *listGroupsResult {
-	out := &listGroupsResult{Groups: members[groupXML]{}, listPage: listPageOf(p.NextToken)}
-	for _, g := range p.Items {
-		out.Groups = append(out.Groups, s.groupXML(g))
-	}
+	out := &listGroupsResult{}
+	out.Groups, out.listPage = pageOf(p, s.groupXML)
 	return out
 }
 
 func (s *Server) listGroups(ctx context.Context, c *call) (any, error) {
-	var in pathPrefixInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	if err := checkPathPrefix(in.PathPrefix); err != nil {
-		return nil, err
-	}
-	opts, err := iamListOptions(c)
+	p, err := listByPath(ctx, c, kGroup, s.cfg.Store.ListGroups)
 	if err != nil {
 		return nil, err
-	}
-	if err := c.authorize(); err != nil {
-		return nil, err
-	}
-	p, err := s.cfg.Store.ListGroups(ctx, in.PathPrefix, opts)
-	if err != nil {
-		return nil, storeError(err, entity{kGroup, ""})
 	}
 	return s.groupsResult(p), nil
 }
 
 func (s *Server) deleteGroup(ctx context.Context, c *call) (any, error) {
-	e, err := entityOf(c, store.EntityGroup)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.authorizeEntity(ctx, c, e, nil); err != nil {
-		return nil, err
-	}
-	if err := s.checkDependents(ctx, e); err != nil {
-		return nil, err
-	}
-	if err := s.cfg.Store.DeleteGroup(ctx, e.Name); err != nil {
-		return nil, storeError(err, entity{kGroup, e.Name})
-	}
-	return nil, nil
+	return s.deleteEntity(ctx, c, store.EntityGroup, s.cfg.Store.DeleteGroup)
 }
 
 // membership decodes GroupName and UserName, authorizes the call on the
@@ -184,15 +146,8 @@ func (s *Server) removeUserFromGroup(ctx context.Context, c *call) (any, error) 
 }
 
 func (s *Server) listGroupsForUser(ctx context.Context, c *call) (any, error) {
-	e, err := entityOf(c, store.EntityUser)
+	e, opts, err := s.entityListing(ctx, c, store.EntityUser)
 	if err != nil {
-		return nil, err
-	}
-	opts, err := iamListOptions(c)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.authorizeEntity(ctx, c, e, nil); err != nil {
 		return nil, err
 	}
 	p, err := s.cfg.Store.ListGroupsForUser(ctx, e.Name, opts)

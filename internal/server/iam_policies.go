@@ -170,21 +170,29 @@ func (s *Server) listPolicies(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, storeError(err, entity{kPolicy, ""})
 	}
-	out.listPage = listPageOf(p.NextToken)
-	for _, pol := range p.Items {
-		used := pol.AttachmentCount > 0 || pol.BoundaryCount > 0
-		switch in.PolicyUsageFilter {
-		case "PermissionsPolicy":
-			used = pol.AttachmentCount > 0
-		case "PermissionsBoundary":
-			used = pol.BoundaryCount > 0
+	if in.OnlyAttached || in.PolicyUsageFilter != "" {
+		var used []store.Policy
+		for _, pol := range p.Items {
+			if inUse(pol, in.PolicyUsageFilter) {
+				used = append(used, pol)
+			}
 		}
-		if (in.OnlyAttached || in.PolicyUsageFilter != "") && !used {
-			continue
-		}
-		out.Policies = append(out.Policies, s.policyXML(pol))
+		p.Items = used
 	}
+	out.Policies, out.listPage = pageOf(p, s.policyXML)
 	return out, nil
+}
+
+// inUse reports whether a policy is attached as PolicyUsageFilter asks:
+// as a permissions policy, as a permissions boundary, or ("") as either.
+func inUse(p store.Policy, usage string) bool {
+	switch usage {
+	case "PermissionsPolicy":
+		return p.AttachmentCount > 0
+	case "PermissionsBoundary":
+		return p.BoundaryCount > 0
+	}
+	return p.AttachmentCount > 0 || p.BoundaryCount > 0
 }
 
 func (s *Server) deletePolicy(ctx context.Context, c *call) (any, error) {
@@ -314,14 +322,12 @@ func (s *Server) listPolicyVersions(ctx context.Context, c *call) (any, error) {
 	for i, j := 0, len(vs)-1; i < j; i, j = i+1, j-1 {
 		vs[i], vs[j] = vs[j], vs[i]
 	}
-	items, next, err := pageSlice(vs, func(v store.PolicyVersion) string { return v.Version }, opts, entity{kPolicy, arn})
+	page, err := pageSlice(vs, func(v store.PolicyVersion) string { return v.Version }, opts, entity{kPolicy, arn})
 	if err != nil {
 		return nil, err
 	}
-	out := &listVersionsResult{Versions: members[versionXML]{}, listPage: listPageOf(next)}
-	for _, v := range items {
-		out.Versions = append(out.Versions, versionOf(v))
-	}
+	out := &listVersionsResult{}
+	out.Versions, out.listPage = pageOf(page, versionOf)
 	return out, nil
 }
 

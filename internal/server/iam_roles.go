@@ -135,12 +135,9 @@ func (s *Server) getRole(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authorizeEntity(ctx, c, e, nil); err != nil {
-		return nil, err
-	}
-	r, err := s.cfg.Store.GetRole(ctx, e.Name)
+	r, err := getEntity(ctx, s, c, e, s.cfg.Store.GetRole)
 	if err != nil {
-		return nil, storeError(err, entity{kRole, e.Name})
+		return nil, err
 	}
 	out := &roleResult{Role: s.roleXML(r)}
 	if out.Role.PermissionsBoundary, err = s.boundaryOf(ctx, r.PermissionsBoundary); err != nil {
@@ -156,30 +153,16 @@ type listRolesResult struct {
 }
 
 func (s *Server) listRoles(ctx context.Context, c *call) (any, error) {
-	var in pathPrefixInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	if err := checkPathPrefix(in.PathPrefix); err != nil {
-		return nil, err
-	}
-	opts, err := iamListOptions(c)
+	p, err := listByPath(ctx, c, kRole, s.cfg.Store.ListRoles)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.authorize(); err != nil {
-		return nil, err
-	}
-	p, err := s.cfg.Store.ListRoles(ctx, in.PathPrefix, opts)
-	if err != nil {
-		return nil, storeError(err, entity{kRole, ""})
-	}
-	out := &listRolesResult{Roles: members[roleXML]{}, listPage: listPageOf(p.NextToken)}
-	for _, r := range p.Items {
+	out := &listRolesResult{}
+	out.Roles, out.listPage = pageOf(p, func(r store.Role) roleXML {
 		x := s.roleXML(r)
 		x.Tags = nil // ListRoles leaves tags out, as AWS does
-		out.Roles = append(out.Roles, x)
-	}
+		return x
+	})
 	return out, nil
 }
 
@@ -253,18 +236,5 @@ func (s *Server) updateAssumeRolePolicy(ctx context.Context, c *call) (any, erro
 }
 
 func (s *Server) deleteRole(ctx context.Context, c *call) (any, error) {
-	e, err := entityOf(c, store.EntityRole)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.authorizeEntity(ctx, c, e, nil); err != nil {
-		return nil, err
-	}
-	if err := s.checkDependents(ctx, e); err != nil {
-		return nil, err
-	}
-	if err := s.cfg.Store.DeleteRole(ctx, e.Name); err != nil {
-		return nil, storeError(err, entity{kRole, e.Name})
-	}
-	return nil, nil
+	return s.deleteEntity(ctx, c, store.EntityRole, s.cfg.Store.DeleteRole)
 }

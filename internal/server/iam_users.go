@@ -127,12 +127,9 @@ func (s *Server) getUser(ctx context.Context, c *call) (any, error) {
 	if err := checkEntityName(e.Name, "UserName", 128); err != nil {
 		return nil, err
 	}
-	if err := s.authorizeEntity(ctx, c, e, nil); err != nil {
-		return nil, err
-	}
-	u, err := s.cfg.Store.GetUser(ctx, e.Name)
+	u, err := getEntity(ctx, s, c, e, s.cfg.Store.GetUser)
 	if err != nil {
-		return nil, storeError(err, entity{kUser, e.Name})
+		return nil, err
 	}
 	out := &userResult{User: s.userXML(u)}
 	if out.User.PermissionsBoundary, err = s.boundaryOf(ctx, u.PermissionsBoundary); err != nil {
@@ -142,38 +139,18 @@ func (s *Server) getUser(ctx context.Context, c *call) (any, error) {
 	return out, nil
 }
 
-type pathPrefixInput struct {
-	PathPrefix string
-}
-
 type listUsersResult struct {
 	Users members[userXML]
 	listPage
 }
 
 func (s *Server) listUsers(ctx context.Context, c *call) (any, error) {
-	var in pathPrefixInput
-	if err := c.decode(&in); err != nil {
-		return nil, err
-	}
-	if err := checkPathPrefix(in.PathPrefix); err != nil {
-		return nil, err
-	}
-	opts, err := iamListOptions(c)
+	p, err := listByPath(ctx, c, kUser, s.cfg.Store.ListUsers)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.authorize(); err != nil {
-		return nil, err
-	}
-	p, err := s.cfg.Store.ListUsers(ctx, in.PathPrefix, opts)
-	if err != nil {
-		return nil, storeError(err, entity{kUser, ""})
-	}
-	out := &listUsersResult{Users: members[userXML]{}, listPage: listPageOf(p.NextToken)}
-	for _, u := range p.Items {
-		out.Users = append(out.Users, s.userXML(u))
-	}
+	out := &listUsersResult{}
+	out.Users, out.listPage = pageOf(p, s.userXML)
 	return out, nil
 }
 
@@ -235,7 +212,14 @@ func (s *Server) updateUser(ctx context.Context, c *call) (any, error) {
 }
 
 func (s *Server) deleteUser(ctx context.Context, c *call) (any, error) {
-	e, err := entityOf(c, store.EntityUser)
+	return s.deleteEntity(ctx, c, store.EntityUser, s.cfg.Store.DeleteUser)
+}
+
+// deleteEntity is DeleteUser, DeleteGroup and DeleteRole: once the call
+// is authorized on the entity, it must have no dependents left, and del
+// deletes it.
+func (s *Server) deleteEntity(ctx context.Context, c *call, k store.EntityKind, del func(context.Context, string) error) (any, error) {
+	e, err := entityOf(c, k)
 	if err != nil {
 		return nil, err
 	}
@@ -245,8 +229,8 @@ func (s *Server) deleteUser(ctx context.Context, c *call) (any, error) {
 	if err := s.checkDependents(ctx, e); err != nil {
 		return nil, err
 	}
-	if err := s.cfg.Store.DeleteUser(ctx, e.Name); err != nil {
-		return nil, storeError(err, entity{kUser, e.Name})
+	if err := del(ctx, e.Name); err != nil {
+		return nil, storeError(err, entity{kindOf(k), e.Name})
 	}
 	return nil, nil
 }
@@ -407,56 +391,20 @@ type listTagsResult struct {
 // resource's tags (at most 50) at once; MaxItems and Marker page them.
 func (s *Server) listEntityTags(k store.EntityKind) func(context.Context, *call) (any, error) {
 	return func(ctx context.Context, c *call) (any, error) {
-		e, err := entityOf(c, k)
+		e, opts, err := s.entityListing(ctx, c, k)
 		if err != nil {
-			return nil, err
-		}
-		opts, err := iamListOptions(c)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.authorizeEntity(ctx, c, e, nil); err != nil {
 			return nil, err
 		}
 		tags, err := s.cfg.Store.ListTags(ctx, iamTagResource(k, e.Name))
 		if err != nil {
 			return nil, storeError(err, entity{kindOf(k), e.Name})
 		}
-		items, next, err := pageSlice(tags, func(t store.Tag) string { return t.Key }, opts, entity{kindOf(k), e.Name})
+		p, err := pageSlice(tags, func(t store.Tag) string { return t.Key }, opts, entity{kindOf(k), e.Name})
 		if err != nil {
 			return nil, err
 		}
-		return &listTagsResult{Tags: tagsXML(items), listPage: listPageOf(next)}, nil
+		return &listTagsResult{Tags: tagsXML(p.Items), listPage: listPageOf(p.NextToken)}, nil
 	}
-}
-
-// pageSlice pages a short list the store returns whole (the tags or the
-// versions of e): the marker is the key of the last item of the previous
-// page.
-func pageSlice[T any](items []T, key func(T) string, opts store.ListOptions, e entity) ([]T, string, error) {
-	start := 0
-	if opts.Token != "" {
-		start = -1
-		for i, it := range items {
-			if key(it) == opts.Token {
-				start = i + 1
-				break
-			}
-		}
-		if start < 0 {
-			return nil, "", storeError(store.ErrInvalidToken, e)
-		}
-	}
-	limit := opts.Limit
-	if limit == 0 {
-		limit = store.DefaultPageSize
-	}
-	end := min(start+limit, len(items))
-	next := ""
-	if end < len(items) {
-		next = key(items[end-1])
-	}
-	return items[start:end], next, nil
 }
 
 func capital(s string) string {

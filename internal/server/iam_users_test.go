@@ -373,6 +373,17 @@ func TestIAMListWire(t *testing.T) {
 		"Action=ListPolicyVersions&PolicyArn=" + arn,
 		"Action=ListPolicyVersions&MaxItems=1&PolicyArn=" + arn,
 		"Action=ListPolicyVersions&Marker=v9&PolicyArn=" + arn,
+		// Deletes last: they change what the lists above show.
+		"Action=DeleteGroup&GroupName=devs",
+		"Action=DeleteUser&UserName=bob",
+		"Action=DeleteUser&UserName=nobody",
+		"Action=DeleteUser",
+		"Action=DeleteRole&RoleName=audit",
+		"Action=DeleteRole&RoleName=audit",
+		"Action=DeleteGroup&GroupName=Ops",
+		"Action=RemoveUserFromGroup&GroupName=ops&UserName=alice",
+		"Action=DeleteGroup&GroupName=ops",
+		"Action=ListGroups",
 	}
 	var got strings.Builder
 	for _, q := range queries {

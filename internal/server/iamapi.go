@@ -374,6 +374,108 @@ func (l iamListing) options() (store.ListOptions, error) {
 	return o, nil
 }
 
+// Paging. IAM's lists page with Marker and MaxItems; a result ends with
+// IsTruncated and, when there is more, the Marker of the next page.
+
+// pathPrefixInput is the filter of the account's lists.
+type pathPrefixInput struct {
+	PathPrefix string
+}
+
+// listByPath begins ListUsers, ListGroups and ListRoles: it decodes and
+// checks PathPrefix and the paging members, authorizes the call (on "*")
+// and reads one page with list. A store error names an entity of kind k.
+func listByPath[T any](ctx context.Context, c *call, k string, list func(context.Context, string, store.ListOptions) (store.Page[T], error)) (store.Page[T], error) {
+	var in pathPrefixInput
+	if err := c.decode(&in); err != nil {
+		return store.Page[T]{}, err
+	}
+	if err := checkPathPrefix(in.PathPrefix); err != nil {
+		return store.Page[T]{}, err
+	}
+	opts, err := iamListOptions(c)
+	if err != nil {
+		return store.Page[T]{}, err
+	}
+	if err := c.authorize(); err != nil {
+		return store.Page[T]{}, err
+	}
+	p, err := list(ctx, in.PathPrefix, opts)
+	if err != nil {
+		return store.Page[T]{}, storeError(err, entity{k, ""})
+	}
+	return p, nil
+}
+
+// entityListing begins the lists of one user, group or role (GetGroup's
+// users, ListGroupsForUser, ListUserTags...): it decodes and checks the
+// member naming the entity and the paging members, and authorizes the call
+// on the entity, which must exist.
+func (s *Server) entityListing(ctx context.Context, c *call, k store.EntityKind) (store.Entity, store.ListOptions, error) {
+	e, err := entityOf(c, k)
+	if err != nil {
+		return e, store.ListOptions{}, err
+	}
+	opts, err := iamListOptions(c)
+	if err != nil {
+		return e, opts, err
+	}
+	return e, opts, s.authorizeEntity(ctx, c, e, nil)
+}
+
+// pageOf is a page as IAM writes it: the items, converted, and the tail.
+// The list is empty, never nil, on an empty page.
+func pageOf[T, X any](p store.Page[T], conv func(T) X) (members[X], listPage) {
+	out := make(members[X], 0, len(p.Items))
+	for _, it := range p.Items {
+		out = append(out, conv(it))
+	}
+	return out, listPageOf(p.NextToken)
+}
+
+// pageSlice pages a short list the store returns whole (the tags or the
+// versions of e): the marker is the key of the last item of the previous
+// page.
+func pageSlice[T any](items []T, key func(T) string, opts store.ListOptions, e entity) (store.Page[T], error) {
+	start := 0
+	if opts.Token != "" {
+		start = -1
+		for i, it := range items {
+			if key(it) == opts.Token {
+				start = i + 1
+				break
+			}
+		}
+		if start < 0 {
+			return store.Page[T]{}, storeError(store.ErrInvalidToken, e)
+		}
+	}
+	limit := opts.Limit
+	if limit == 0 {
+		limit = store.DefaultPageSize
+	}
+	end := min(start+limit, len(items))
+	p := store.Page[T]{Items: items[start:end]}
+	if end < len(items) {
+		p.NextToken = key(items[end-1])
+	}
+	return p, nil
+}
+
+// getEntity authorizes the call on an existing user, group or role and
+// reads it with get.
+func getEntity[T any](ctx context.Context, s *Server, c *call, e store.Entity, get func(context.Context, string) (T, error)) (T, error) {
+	var zero T
+	if err := s.authorizeEntity(ctx, c, e, nil); err != nil {
+		return zero, err
+	}
+	v, err := get(ctx, e.Name)
+	if err != nil {
+		return zero, storeError(err, entity{kindOf(e.Kind), e.Name})
+	}
+	return v, nil
+}
+
 func lowerInitial(s string) string {
 	if s == "" {
 		return s
