@@ -86,9 +86,9 @@ milliseconds. The aim (issue 3) is an overall p99 under 5 ms at 1,000
 requests a second with 10,000 nodes and 1,000 users.
 
 The server has its own heap and garbage collector, but the load generator and
-the agents share the machine's CPUs with it: the generator's own lateness is
-reported as send lag, and the CPU time per request of each process (the
-server's, with SQLite's; not PostgreSQL's) next to the load average.
+the agents share the machine's CPUs with it: the report gives the generator's
+own lateness (send lag) and each process's CPU time per request (the server's
+includes SQLite's work, not PostgreSQL's), next to the machine's load average.
 
 --cpuprofile and --memprofile profile the server process, not this one: they
 start it with --debug-listen on a loopback port and fetch its CPU profile over
