@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
-	"testing"
 	"path/filepath"
+	"testing"
 	"time"
 
 	"github.com/sesame-sh/sesame/internal/audit"

@@ -71,7 +71,7 @@ func (s *Server) putInlinePolicy(k store.EntityKind) func(context.Context, *call
 			return nil, err
 		}
 		quota := fmt.Sprintf("Maximum policy size of %d bytes exceeded for %s %s", inlineQuota(k), k, e.Name)
-		size, err := checkPolicyDocument(in.PolicyDocument, "PolicyDocument", iam.Identity, quota)
+		size, err := checkPolicyDocument(in.PolicyDocument, "PolicyDocument", iam.Identity, inlineQuota(k), quota)
 		if err != nil {
 			return nil, err
 		}

@@ -76,7 +76,7 @@ func (s *Server) createPolicy(ctx context.Context, c *call) (any, error) {
 		// The store keeps no tags on policies; refusing beats dropping them.
 		return nil, awsapi.Errorf(http.StatusBadRequest, "InvalidInput", "sesame does not support tags on managed policies.")
 	}
-	if _, err := checkPolicyDocument(in.PolicyDocument, "PolicyDocument", iam.Identity, managedQuota); err != nil {
+	if _, err := checkPolicyDocument(in.PolicyDocument, "PolicyDocument", iam.Identity, iam.Identity.MaxSize(), managedQuota); err != nil {
 		return nil, err
 	}
 	now := s.cfg.Clock().UTC()
@@ -249,7 +249,7 @@ func (s *Server) createPolicyVersion(ctx context.Context, c *call) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := checkPolicyDocument(in.PolicyDocument, "PolicyDocument", iam.Identity, managedQuota); err != nil {
+	if _, err := checkPolicyDocument(in.PolicyDocument, "PolicyDocument", iam.Identity, iam.Identity.MaxSize(), managedQuota); err != nil {
 		return nil, err
 	}
 	v, err := s.cfg.Store.CreatePolicyVersion(ctx, p.Name, in.PolicyDocument, in.SetAsDefault)

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -307,4 +309,32 @@ func TestIAMPermissionsBoundaries(t *testing.T) {
 	}
 	_, err = ivy.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("x"), PermissionsBoundary: aws.String("arn:aws:iam::123456789012:policy/all")})
 	wantAPIError(t, err, "AccessDenied", "")
+}
+
+// A role's inline policy may be up to 10,240 characters, past a managed
+// policy's 6,144, and such a policy governs the role's sessions.
+func TestIAMRoleInlinePolicySize(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ctx := context.Background()
+	c := ts.admin().IAM
+	r := must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("ops"), AssumeRolePolicyDocument: aws.String(trustAccount)}))(t).Role
+	// doc has n resources of 48 characters.
+	doc := func(n int) string {
+		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:DescribeInstanceInformation","Resource":[` +
+			strings.Repeat(`"arn:aws:ssm:us-east-1:123456789012:document/x",`, n) + `"*"]}]}`
+	}
+	put := func(d string) error {
+		_, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("ops"), PolicyName: aws.String("big"), PolicyDocument: aws.String(d)})
+		return err
+	}
+	wantAPIError(t, put(doc(215)), "LimitExceeded", "Maximum policy size of 10240 bytes exceeded for role ops")
+	if err := put(doc(170)); err != nil { // about 8,300 characters
+		t.Fatalf("PutRolePolicy of %d characters: %v", len(doc(170)), err)
+	}
+	creds := must(ts.admin().STS.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: r.Arn, RoleSessionName: aws.String("s1")}))(t).Credentials
+	ops := ts.clients(*creds.AccessKeyId, *creds.SecretAccessKey, *creds.SessionToken)
+	if _, err := ops.SSM.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{}); err != nil {
+		t.Fatalf("the role's inline policy does not apply: %v", err)
+	}
 }

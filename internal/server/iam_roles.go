@@ -104,7 +104,7 @@ func (s *Server) createRole(ctx context.Context, c *call) (any, error) {
 	if err := c.authorize(res); err != nil {
 		return nil, err
 	}
-	if _, err := checkPolicyDocument(in.AssumeRolePolicyDocument, "AssumeRolePolicyDocument", iam.Trust, trustQuota); err != nil {
+	if _, err := checkPolicyDocument(in.AssumeRolePolicyDocument, "AssumeRolePolicyDocument", iam.Trust, iam.Trust.MaxSize(), trustQuota); err != nil {
 		return nil, err
 	}
 	r := store.Role{ID: s.newID("AROA", 21), Name: in.RoleName, Path: pathOf(in.Path), Description: in.Description,
@@ -226,7 +226,7 @@ func (s *Server) updateAssumeRolePolicy(ctx context.Context, c *call) (any, erro
 	if err := s.authorizeEntity(ctx, c, e, nil); err != nil {
 		return nil, err
 	}
-	if _, err := checkPolicyDocument(in.PolicyDocument, "PolicyDocument", iam.Trust, trustQuota); err != nil {
+	if _, err := checkPolicyDocument(in.PolicyDocument, "PolicyDocument", iam.Trust, iam.Trust.MaxSize(), trustQuota); err != nil {
 		return nil, err
 	}
 	if err := s.cfg.Store.UpdateRole(ctx, e.Name, store.RoleUpdate{AssumeRolePolicy: &in.PolicyDocument}); err != nil {

@@ -47,6 +47,14 @@ func TestIAMRoles(t *testing.T) {
 	if _, err := ts.admin().STS.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: got.Arn, RoleSessionName: aws.String("s1")}); err != nil {
 		t.Fatalf("AssumeRole: %v", err)
 	}
+	for name, msg := range map[string]string{
+		"s":                           "Member must have length greater than or equal to 2",
+		"s" + strings.Repeat("x", 64): "Member must have length less than or equal to 64",
+		"s 1":                         "Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+	} {
+		_, err = ts.admin().STS.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: got.Arn, RoleSessionName: aws.String(name)})
+		wantAPIError(t, err, "ValidationError", "1 validation error detected: Value '"+name+"' at 'roleSessionName' failed to satisfy constraint: "+msg)
+	}
 	const trustNobody = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 	must(c.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("deployer"), PolicyDocument: aws.String(trustNobody)}))(t)
 	_, err = ts.admin().STS.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: got.Arn, RoleSessionName: aws.String("s2")})

@@ -489,7 +489,7 @@ func lowerInitial(s string) string {
 // malformed document is MalformedPolicyDocument with the engine's line
 // and column, one over its size quota LimitExceeded with quota's text. It
 // returns the document's size (characters without whitespace).
-func checkPolicyDocument(doc, member string, t iam.Type, quota string) (int, error) {
+func checkPolicyDocument(doc, member string, t iam.Type, max int, quota string) (int, error) {
 	if doc == "" {
 		return 0, awsapi.MissingParameter(awsapi.Query, member)
 	}
@@ -500,7 +500,7 @@ func checkPolicyDocument(doc, member string, t iam.Type, quota string) (int, err
 	if err != nil {
 		return 0, awsapi.Errorf(http.StatusBadRequest, "MalformedPolicyDocument", "%s", err.Error())
 	}
-	if d.Size > t.MaxSize() {
+	if d.Size > max {
 		return 0, awsapi.Errorf(http.StatusConflict, "LimitExceeded", "%s", quota)
 	}
 	return d.Size, nil

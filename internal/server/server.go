@@ -134,10 +134,18 @@ func (c *policyCache) compile(name string, t iam.Type, doc string) (*iam.Policy,
 	if ok {
 		return p, nil
 	}
-	p, err := iam.NewPolicy(name, t, []byte(doc))
+	// Stored policies were checked against their quotas when written (an
+	// inline policy's is its principal's, up to 10,240 for a role), so
+	// only their grammar is checked again here.
+	d, err := iam.ParseDocumentAnySize([]byte(doc), t)
+	if err != nil {
+		return nil, fmt.Errorf("policy %q: %w", name, err)
+	}
+	p, err = iam.Compile(name, t, d)
 	if err != nil {
 		return nil, err
 	}
+	p.Source = doc
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= policyCacheMax {
 		c.m = make(map[[32]byte]*iam.Policy)

@@ -56,7 +56,7 @@ type assumeRoleResult struct {
 	PackedPolicySize int
 }
 
-var roleSessionName = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+var roleSessionName = regexp.MustCompile(`^[\w+=,.@-]*$`)
 
 func (s *Server) assumeRole(ctx context.Context, c *call) (any, error) {
 	var in assumeRoleInput
@@ -68,6 +68,10 @@ func (s *Server) assumeRole(ctx context.Context, c *call) (any, error) {
 		return nil, awsapi.MissingParameter(awsapi.Query, "RoleArn")
 	case in.RoleSessionName == "":
 		return nil, awsapi.MissingParameter(awsapi.Query, "RoleSessionName")
+	case len(in.RoleSessionName) < 2:
+		return nil, awsapi.Validation(awsapi.Query, "1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must have length greater than or equal to 2", in.RoleSessionName)
+	case len(in.RoleSessionName) > 64:
+		return nil, awsapi.Validation(awsapi.Query, "1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must have length less than or equal to 64", in.RoleSessionName)
 	case !roleSessionName.MatchString(in.RoleSessionName):
 		return nil, awsapi.Validation(awsapi.Query, "1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", in.RoleSessionName)
 	case len(in.Policy) > 2048:
