@@ -50,8 +50,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	ph, err := runAgentsAndPhases(ctx, cfg, srv, f, rep)
-	if err == nil {
-		err = srv.alive()
+	if dead := srv.alive(); dead != nil {
+		// What went wrong is then the server's, whatever the agents or
+		// the generator ran into.
+		err = errors.Join(err, dead)
 	}
 	stopErr := srv.stop()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -106,6 +107,20 @@ func TestSeededServer(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(be.dir, "aws")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the server wrote an AWS profile into a seeded data directory: %v", err)
+	}
+}
+
+// TestServerFails checks that a server that exits before it listens
+// fails the run with the end of its output: here sh, which cannot open
+// a script named "server".
+func TestServerFails(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip(err)
+	}
+	_, err = Run(t.Context(), Config{Executable: sh, Nodes: 10, Users: 2, Duration: time.Second})
+	if err == nil || !strings.Contains(err.Error(), "the server exited before it listened") || !strings.Contains(err.Error(), "server.log:\n    ") {
+		t.Errorf("error %v, want one that the server exited, with its log", err)
 	}
 }
 
