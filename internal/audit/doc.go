@@ -10,9 +10,16 @@
 // additionalEventData sesame's authorization decision (allowed,
 // implicitDeny, explicitDeny), the resource that was denied and the policy
 // engine's reason, which the caller never sees. Write redacts secrets from
-// requestParameters and responseElements (Redact): the value of any key
-// such as SecretAccessKey, SessionToken, TokenValue, Password, PrivateKey
-// or ActivationCode, at any depth, becomes HIDDEN_DUE_TO_SECURITY_REASONS.
+// requestParameters and responseElements (AppendRedacted): the value of
+// any key such as SecretAccessKey, SessionToken, TokenValue, Password,
+// PrivateKey or ActivationCode, at any depth, becomes
+// HIDDEN_DUE_TO_SECURITY_REASONS.
+//
+// A record is written for every API call, so writing one is cheap: the
+// caller hands the request and response over as the JSON text it read and
+// sent (json.RawMessage), the redactor copies that text through in runs,
+// keeping its key order, and Write encodes the record by hand, into a
+// pooled buffer, as the bytes encoding/json would write.
 //
 // # The file
 //

@@ -1,11 +1,9 @@
 package audit
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -58,8 +56,9 @@ type Log struct {
 	maxSize  int64
 	maxFiles int
 
-	randMu sync.Mutex // serializes reads from rand
-	rand   io.Reader
+	randMu  sync.Mutex // protects the following
+	rand    io.Reader
+	randBuf [16]byte // the random bytes of an event id
 
 	stop chan struct{} // closed by Close to stop the syncer
 	done chan struct{} // closed when the syncer has returned
@@ -167,9 +166,10 @@ func (l *Log) openLocked() error {
 // most the record being written. It fills EventVersion, EventType,
 // EventCategory and ManagementEvent, EventTime (from the clock when zero;
 // always made UTC and cut to whole seconds, as CloudTrail's) and EventID
-// (a new UUID when empty), and replaces RequestParameters and
-// ResponseElements with redacted copies (see Redact); the values r held
-// are not modified.
+// (a new UUID when empty). The line holds RequestParameters and
+// ResponseElements redacted (see AppendRedacted); r keeps them as they
+// were. Handing them over as JSON text (json.RawMessage) spares
+// marshaling them.
 //
 // Write does not give up when ctx is done: a call whose client went away
 // is audited all the same.
@@ -177,13 +177,13 @@ func (l *Log) Write(ctx context.Context, r *Record) error {
 	if err := l.complete(r); err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf) // Encode ends the line with '\n'
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(r); err != nil {
-		return fmt.Errorf("audit: encode %s record: %w", r.EventName, err)
+	buf := linePool.Get().(*[]byte)
+	defer putLine(buf)
+	line, err := appendRecord((*buf)[:0], r)
+	*buf = line
+	if err != nil {
+		return fmt.Errorf("audit: %s %w", r.EventName, err)
 	}
-	line := buf.Bytes()
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -193,7 +193,20 @@ func (l *Log) Write(ctx context.Context, r *Record) error {
 	return l.appendLocked(line)
 }
 
-// complete fills r's constant fields, time and id, and redacts it.
+// linePool holds the buffers Write encodes records in.
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// maxPooledLine is the largest buffer linePool keeps, so that one huge
+// record does not stay in memory.
+const maxPooledLine = 64 << 10
+
+func putLine(b *[]byte) {
+	if cap(*b) <= maxPooledLine {
+		linePool.Put(b)
+	}
+}
+
+// complete fills r's constant fields, time and id.
 func (l *Log) complete(r *Record) error {
 	r.EventVersion = EventVersion
 	r.EventType = "AwsApiCall"
@@ -205,19 +218,12 @@ func (l *Log) complete(r *Record) error {
 	r.EventTime = r.EventTime.UTC().Truncate(time.Second)
 	if r.EventID == "" {
 		l.randMu.Lock()
-		id, err := newEventID(l.rand)
+		id, err := newEventID(l.rand, &l.randBuf)
 		l.randMu.Unlock()
 		if err != nil {
 			return fmt.Errorf("audit: %w", err)
 		}
 		r.EventID = id
-	}
-	var err error
-	if r.RequestParameters, err = Redact(r.RequestParameters); err != nil {
-		return fmt.Errorf("audit: %s request parameters: %w", r.EventName, err)
-	}
-	if r.ResponseElements, err = Redact(r.ResponseElements); err != nil {
-		return fmt.Errorf("audit: %s response elements: %w", r.EventName, err)
 	}
 	return nil
 }
