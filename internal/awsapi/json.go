@@ -70,13 +70,9 @@ func DecodeJSON(body []byte, v any) error {
 	return nil
 }
 
-// WriteJSON writes a JSON 1.1 response.
-func WriteJSON(w http.ResponseWriter, requestID string, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		writeJSONError(w, requestID, Internal())
-		return
-	}
+// WriteJSON writes a JSON 1.1 response whose body b the caller marshaled
+// (and can hand on, to the audit log).
+func WriteJSON(w http.ResponseWriter, requestID string, b []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/x-amz-json-1.1")
 	h.Set("X-Amzn-RequestId", requestID)

@@ -69,6 +69,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		c.proto, c.service = awsapi.JSON, "ssm"
 	}
 	resp, err := s.handle(r.Context(), c)
+	var body []byte // a JSON 1.1 response, marshaled once: sent and audited
+	if err == nil && c.proto == awsapi.JSON {
+		if body, err = json.Marshal(resp); err != nil {
+			err = fmt.Errorf("marshal %s response: %w", c.opName(), err)
+		}
+	}
 	code := ""
 	if err != nil {
 		e := awsapi.As(err)
@@ -78,7 +84,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		code = e.Code
 		awsapi.WriteError(w, c.proto, c.service, c.requestID, e)
 	} else if c.proto == awsapi.JSON {
-		awsapi.WriteJSON(w, c.requestID, resp)
+		awsapi.WriteJSON(w, c.requestID, body)
+		resp = json.RawMessage(body)
 	} else {
 		awsapi.WriteXML(w, c.service, c.op.name, c.requestID, resp)
 	}
@@ -200,6 +207,9 @@ func denialReason(set *iam.PolicySet, req *iam.Request) string {
 	return fmt.Sprintf("%s on %s: %s", req.Action, req.Resource, strings.Join(parts, "; "))
 }
 
+// audit writes the call's record. resp is the response as JSON text
+// (json.RawMessage) when it was sent as JSON, or the value marshaled to
+// XML; the audit log redacts its secrets.
 func (s *Server) audit(ctx context.Context, c *call, resp any, err error) {
 	rec := &audit.Record{
 		EventTime:          s.cfg.Clock().UTC(),
