@@ -162,13 +162,19 @@ var resourceTypes = map[string]string{
 // the type).
 func ResourceOf(arn string) Resource {
 	r := Resource{ARN: arn}
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
+	// arn:partition:service:region:account:resource, cut without
+	// allocating: ResourceOf runs for every resource of every call.
+	rest, ok := strings.CutPrefix(arn, "arn:")
+	_, rest, ok2 := strings.Cut(rest, ":")
+	service, rest, ok3 := strings.Cut(rest, ":")
+	_, rest, ok4 := strings.Cut(rest, ":")
+	account, resource, ok5 := strings.Cut(rest, ":")
+	if !ok || !ok2 || !ok3 || !ok4 || !ok5 {
 		return r
 	}
-	r.AccountID = parts[4]
-	kind, _, _ := strings.Cut(parts[5], "/")
-	r.Type = resourceTypes[parts[2]+":"+kind]
+	r.AccountID = account
+	kind, _, _ := strings.Cut(resource, "/")
+	r.Type = resourceTypes[service+":"+kind]
 	return r
 }
 

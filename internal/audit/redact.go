@@ -42,8 +42,7 @@ const maxSecretKey = len("xamzsecuritytoken")
 // SecretAccessKey, SecretKey, Secret, ClientSecret, Password, NewPassword,
 // OldPassword, Token, TokenValue, SessionToken, SecurityToken,
 // X-Amz-Security-Token, WebIdentityToken, SAMLAssertion, PrivateKey,
-// ActivationCode or Authorization. Only ASCII letters fold: a key with
-// any other byte than ASCII letters and separators is never secret.
+// ActivationCode or Authorization. Case folds for ASCII letters only.
 func IsSecret(k string) bool { return isSecret(k) }
 
 // isSecret is IsSecret for a key as a string or as bytes, without
