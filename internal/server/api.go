@@ -228,8 +228,11 @@ func (s *Server) audit(ctx context.Context, c *call, resp any, err error) {
 	} else {
 		rec.UserIdentity = audit.UserIdentity{Type: "Unknown"}
 	}
-	for _, arn := range c.resources {
-		rec.Resources = append(rec.Resources, audit.ResourceOf(arn))
+	if len(c.resources) > 0 {
+		rec.Resources = make([]audit.Resource, len(c.resources))
+		for i, arn := range c.resources {
+			rec.Resources[i] = audit.ResourceOf(arn)
+		}
 	}
 	if err == nil && resp != nil {
 		rec.ResponseElements = resp
