@@ -37,7 +37,7 @@ const (
 )
 
 type cacheKey struct {
-	kind string // "key", "user", "role", "policies", "node", "doc"
+	kind string // "key", "caller", "role", "policies", "node", "doc"
 	id   string
 }
 
@@ -123,10 +123,6 @@ func (c *readCache) purgeLocked() {
 
 func (s *Server) cachedAccessKey(ctx context.Context, id string) (store.AccessKey, error) {
 	return cached(ctx, s, "key", id, func(ctx context.Context) (store.AccessKey, error) { return s.cfg.Store.GetAccessKey(ctx, id) })
-}
-
-func (s *Server) cachedUser(ctx context.Context, name string) (store.User, error) {
-	return cached(ctx, s, "user", name, func(ctx context.Context) (store.User, error) { return s.cfg.Store.GetUser(ctx, name) })
 }
 
 func (s *Server) cachedRole(ctx context.Context, name string) (store.Role, error) {

@@ -115,16 +115,28 @@ func (s *Server) loadCaller(ctx context.Context, keyID, token string, memo *keyM
 			return nil, err
 		}
 	}
-	u, err := s.cachedUser(ctx, k.UserName)
+	u, err := s.cachedUserCaller(ctx, k.UserName)
 	if err != nil {
 		return nil, err
 	}
-	p, err := iam.ParsePrincipal(s.userARN(u))
-	if err != nil {
-		return nil, err
-	}
-	return &caller{principal: p, userID: u.ID, accessKeyID: keyID,
-		entity: store.Entity{Kind: store.EntityUser, Name: u.Name}, tags: tagMap(u.Tags)}, nil
+	cl := *u // the cached one is shared
+	cl.accessKeyID = keyID
+	return &cl, nil
+}
+
+// cachedUserCaller returns a user as a caller, without its access key.
+func (s *Server) cachedUserCaller(ctx context.Context, name string) (*caller, error) {
+	return cached(ctx, s, "caller", name, func(ctx context.Context) (*caller, error) {
+		u, err := s.cfg.Store.GetUser(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		p, err := iam.ParsePrincipal(s.userARN(u))
+		if err != nil {
+			return nil, err
+		}
+		return &caller{principal: p, userID: u.ID, entity: store.Entity{Kind: store.EntityUser, Name: u.Name}, tags: tagMap(u.Tags)}, nil
+	})
 }
 
 func (s *Server) userARN(u store.User) string {
