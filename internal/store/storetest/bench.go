@@ -42,6 +42,17 @@ func Benchmark(b *testing.B, open Open) {
 			}
 		}
 	})
+	b.Run("ListNodes", func(b *testing.B) {
+		// DescribeInstanceInformation's first page, half the time filtered
+		// on a tag.
+		filters := []store.NodeFilter{{}, {Tags: []store.TagFilter{{Key: "Env", Values: []string{"Dev"}}}}}
+		for i := 0; b.Loop(); i++ {
+			p, err := s.ListNodes(ctx, filters[i%2], store.ListOptions{Limit: 10})
+			if err != nil || len(p.Items) != 10 || len(p.Items[9].Tags) != 5 {
+				b.Fatal(err, len(p.Items))
+			}
+		}
+	})
 	b.Run("GetAccessKey", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			k, err := s.GetAccessKey(ctx, fmt.Sprintf("AKIA%016d", i%benchUsers))
