@@ -70,7 +70,9 @@ behind it (no coordinated omission). At the end it stops the server with
 SIGTERM and waits for its graceful shutdown.
 
 The phases:
-  warm-up    the API mix for --warmup, not measured
+  warm-up    not measured: GetConnectionStatus on each node by each user once
+             at the same rate (a server that has been up a while has read
+             them all), then the API mix for --warmup; --warmup 0 skips both
   baseline   GET /healthz at the same rate for --duration: HTTP and loopback
   measure    the API mix for --duration: StartSession (random user and node,
              so allowed and denied), GetConnectionStatus and

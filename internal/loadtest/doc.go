@@ -5,11 +5,16 @@
 //
 // # A run
 //
-//	seed ──▶ serve ──▶ agents ──▶ warm-up ──▶ GET /healthz ──▶ API mix ──▶ engine alone
-//	store    child     control    (API mix,   same rate,       same rate,  PolicySet.Authorize
-//	direct   process,  channels,  unmeasured) measured        measured    on the API phase's
-//	         plain     heartbeats ─────────────────────────────────────▶  StartSession calls
-//	         HTTP                                                          (this process)
+//	seed ──▶ serve ──▶ agents ──▶ warm-up ──────▶ GET /healthz ──▶ API mix ──▶ engine alone
+//	store    child     control    each node and  same rate,       same rate,  PolicySet.Authorize
+//	direct   process,  channels,  user once,     measured        measured    on the API phase's
+//	         plain     heartbeats ─then API mix;─────────────────────────▶  StartSession calls
+//	         HTTP                 unmeasured                                 (this process)
+//
+// The warm-up first calls GetConnectionStatus on every node, each by a
+// user in turn, so that every node and user has been read once, as on a
+// server that has been up a while (its caches hold them until something
+// changes them); then it runs the API mix for Config.Warmup.
 //
 // Run seeds a fresh store in a temporary data directory laid out as
 // `sesame server` keeps one (DIR/server.key: 64 random bytes, the first

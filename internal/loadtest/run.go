@@ -123,6 +123,18 @@ func runPhases(ctx context.Context, cfg Config, srv *server, f *fleet, agents in
 	plan := &planner{f: f, mix: cfg.Mix, rnd: mrand.New(mrand.NewPCG(cfg.Seed, 0x5e5a)), agents: agents}
 	var out phases
 	if cfg.Warmup > 0 {
+		// A server that has been up a while has read every node and user
+		// it serves: touch each once, as its traffic would have, so that
+		// the measure is of that server and not of a cold cache.
+		n := max(len(f.nodes), len(f.users))
+		fmt.Fprintf(cfg.Progress, "warm-up: GetConnectionStatus on each node by each user, %d requests at %g req/s\n", n, cfg.Rate)
+		i := 0
+		gen.run(ctx, cfg.Rate, time.Duration(float64(n)/cfg.Rate*float64(time.Second)), func() request {
+			r := request{op: opGetConnectionStatus, user: i % len(f.users), node: i % len(f.nodes)}
+			r.allow = f.users[r.user].allowsRead()
+			i++
+			return r
+		})
 		fmt.Fprintf(cfg.Progress, "warm-up: API at %g req/s for %v\n", cfg.Rate, cfg.Warmup)
 		gen.run(ctx, cfg.Rate, cfg.Warmup, plan.next)
 	}
