@@ -29,10 +29,16 @@ const administratorAccess = `{
     ]
 }`
 
-// Bootstrap creates the administrator on a server's first start: user
-// "admin" with the AdministratorAccess managed policy attached and one
-// access key. It returns nil when the account already has users.
+// Bootstrap prepares the store at every start: it writes the built-in
+// documents that are missing (here rather than on first use, whose write
+// would empty every server's cache under load), and on the first start
+// creates the administrator: user "admin" with the AdministratorAccess
+// managed policy attached and one access key. It returns nil when the
+// account already has users.
 func (s *Server) Bootstrap(ctx context.Context) (*Admin, error) {
+	if err := s.ensureBuiltins(ctx); err != nil {
+		return nil, fmt.Errorf("bootstrap: built-in documents: %w", err)
+	}
 	page, err := s.cfg.Store.ListUsers(ctx, "", store.ListOptions{Limit: 1})
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: list users: %w", err)

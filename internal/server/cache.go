@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sesame-sh/sesame/internal/iam"
@@ -29,6 +30,30 @@ type readCache struct {
 	epoch    int64     // the store's cache epoch the entries are valid for
 	checked  time.Time // when the epoch was last read (monotonic)
 	checking bool      // a request is reading it
+
+	stats cacheStats
+}
+
+// cacheStats counts what the cache did, for /metrics.
+type cacheStats struct {
+	lookups                                     [len(cacheKinds)]struct{ hits, misses atomic.Uint64 }
+	purgedByWrite, purgedByEpoch, purgedByError atomic.Uint64
+}
+
+// cacheKinds are the kinds of cached values.
+var cacheKinds = [...]string{"key", "caller", "role", "policies", "node", "doc"}
+
+func (st *cacheStats) count(kind string, hit bool) {
+	for i, k := range cacheKinds {
+		if k == kind {
+			if hit {
+				st.lookups[i].hits.Add(1)
+			} else {
+				st.lookups[i].misses.Add(1)
+			}
+			return
+		}
+	}
 }
 
 const (
@@ -37,7 +62,7 @@ const (
 )
 
 type cacheKey struct {
-	kind string // "key", "caller", "role", "policies", "node", "doc"
+	kind string // one of cacheKinds
 	id   string
 }
 
@@ -52,8 +77,10 @@ func cached[V any](ctx context.Context, s *Server, kind, id string, load func(co
 	gen := c.gen
 	c.mu.Unlock()
 	if ok {
+		c.stats.count(kind, true)
 		return v.(V), nil
 	}
+	c.stats.count(kind, false)
 	val, err := load(ctx)
 	if err != nil {
 		return val, err
@@ -88,11 +115,15 @@ func (c *readCache) revalidate(ctx context.Context, st store.CacheEpochs, s *Ser
 	c.checking = false
 	if err != nil {
 		s.log.Warn("cache epoch not read; cache purged", "err", err)
+		c.stats.purgedByError.Add(1)
 		c.purgeLocked()
 		c.checked = time.Time{}
 		return
 	}
 	if epoch != c.epoch || c.checked.IsZero() {
+		if !c.checked.IsZero() {
+			c.stats.purgedByEpoch.Add(1)
+		}
 		c.purgeLocked()
 		c.epoch = epoch
 	}
@@ -107,8 +138,9 @@ func (c *readCache) forgetNode(id string) {
 	c.mu.Unlock()
 }
 
-// purge forgets everything.
+// purge forgets everything, after a write of this server's.
 func (c *readCache) purge() {
+	c.stats.purgedByWrite.Add(1)
 	c.mu.Lock()
 	c.purgeLocked()
 	c.mu.Unlock()

@@ -2,6 +2,10 @@ package server
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,4 +85,50 @@ func TestCacheOutsideWrites(t *testing.T) {
 	}
 	eventually("key deactivated", func(err error) bool { return err != nil })
 	wantAPIError(t, call(), "UnrecognizedClientException", "The security token included in the request is invalid.")
+}
+
+// /metrics counts the cache's hits and misses by kind: a node read twice
+// is read from the store once.
+func TestCacheMetrics(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	n := taggedNode(t, ts, "i-0123456789abcdef0", map[string]string{"Env": "Dev"})
+	alice := newSSMUser(t, ts, "alice", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:GetConnectionStatus","Resource":"*"}]}`)
+	scrape := func() string {
+		t.Helper()
+		resp, err := http.Get(ts.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	before := scrape()
+	for range 2 {
+		if _, err := alice.SSM.GetConnectionStatus(ctx, &ssm.GetConnectionStatusInput{Target: aws.String(n.ID)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := scrape()
+	count := func(text, series string) int {
+		for _, line := range strings.Split(text, "\n") {
+			if v, ok := strings.CutPrefix(line, series+" "); ok {
+				n, _ := strconv.Atoi(v)
+				return n
+			}
+		}
+		t.Fatalf("no %s in /metrics", series)
+		return 0
+	}
+	for series, want := range map[string]int{
+		`sesame_cache_lookups_total{kind="node",result="miss"}`:   1,
+		`sesame_cache_lookups_total{kind="node",result="hit"}`:    1,
+		`sesame_cache_lookups_total{kind="caller",result="miss"}`: 1,
+		`sesame_cache_lookups_total{kind="caller",result="hit"}`:  1,
+	} {
+		if got := count(after, series) - count(before, series); got != want {
+			t.Errorf("%s went up by %d, want %d", series, got, want)
+		}
+	}
 }

@@ -14,6 +14,8 @@ import (
 type metrics struct {
 	mu    sync.Mutex // protects the following
 	calls map[callKey]*callStats
+
+	cache *cacheStats // the read cache's
 }
 
 type callKey struct {
@@ -29,7 +31,9 @@ type callStats struct {
 // latencyBuckets are the histogram's upper bounds, in seconds.
 var latencyBuckets = [...]float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
 
-func newMetrics() *metrics { return &metrics{calls: map[callKey]*callStats{}} }
+func newMetrics(cache *cacheStats) *metrics {
+	return &metrics{calls: map[callKey]*callStats{}, cache: cache}
+}
 
 func (m *metrics) observe(service, operation, code string, d time.Duration) {
 	sec := d.Seconds()
@@ -77,6 +81,15 @@ func (m *metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(&b, "sesame_api_request_duration_seconds_count{%s} %d\n", labels, st.count)
 	}
 	m.mu.Unlock()
+	c := m.cache
+	fmt.Fprintf(&b, "# HELP sesame_cache_lookups_total Reads of the request path's cache, by kind of value and result.\n# TYPE sesame_cache_lookups_total counter\n")
+	for i, kind := range cacheKinds {
+		l := &c.lookups[i]
+		fmt.Fprintf(&b, "sesame_cache_lookups_total{kind=%q,result=\"hit\"} %d\nsesame_cache_lookups_total{kind=%q,result=\"miss\"} %d\n", kind, l.hits.Load(), kind, l.misses.Load())
+	}
+	fmt.Fprintf(&b, "# HELP sesame_cache_purges_total Times the cache was emptied, by cause: this server's writes, the store's cache epoch moving, or the epoch unreadable.\n# TYPE sesame_cache_purges_total counter\n")
+	fmt.Fprintf(&b, "sesame_cache_purges_total{cause=\"write\"} %d\nsesame_cache_purges_total{cause=\"epoch\"} %d\nsesame_cache_purges_total{cause=\"error\"} %d\n",
+		c.purgedByWrite.Load(), c.purgedByEpoch.Load(), c.purgedByError.Load())
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	w.Write([]byte(b.String()))
 }

@@ -90,7 +90,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: config: %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, tokens: tokens, ops: map[string]*operation{}, metrics: newMetrics()}
+	s := &Server{cfg: cfg, log: cfg.Logger, tokens: tokens, ops: map[string]*operation{}}
+	s.metrics = newMetrics(&s.cache.stats)
 	s.hub = newHub(s)
 	s.verifier, err = sigv4.New(sigv4.Config{Keys: sigv4.KeysFunc(s.lookupKey), Clock: cfg.Clock})
 	if err != nil {
