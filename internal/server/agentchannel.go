@@ -97,6 +97,18 @@ func (h *hub) live(id string, now time.Time) bool {
 	return !a.seenAt.IsZero() && now.Sub(a.seenAt) <= nodePingTimeout
 }
 
+// lastSeen returns when the agent of node id was last heard from on its
+// control channel, zero if it has none open.
+func (h *hub) lastSeen(id string) time.Time {
+	a := h.agent(id)
+	if a == nil {
+		return time.Time{}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.seenAt
+}
+
 // agent returns the control channel of node id, or nil.
 func (h *hub) agent(id string) *agentConn {
 	h.mu.Lock()

@@ -109,6 +109,14 @@ func TestControlChannel(t *testing.T) {
 	if got := ts.node(t, n.ID); got.LastPingAt.Sub(helloAt).Abs() > time.Millisecond {
 		t.Errorf("last ping %v, want the hello's %v", got.LastPingAt, helloAt)
 	}
+	// The API reports the heartbeat all the same.
+	list, err := admin.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{})
+	if err != nil || len(list.InstanceInformationList) != 1 {
+		t.Fatalf("DescribeInstanceInformation: %v %v", list, err)
+	}
+	if got := list.InstanceInformationList[0].LastPingDateTime; got == nil || got.Sub(ts.clock.Now()).Abs() > time.Second {
+		t.Errorf("LastPingDateTime %v, want the heartbeat's %v", got, ts.clock.Now())
+	}
 	ts.clock.Add(pingPersistInterval)
 	a.send(t, &protocol.ControlMessage{Type: protocol.ControlHeartbeat})
 	a.sync(t)

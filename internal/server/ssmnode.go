@@ -29,6 +29,19 @@ func (s *Server) nodePingStatus(n *store.Node, now time.Time) store.PingStatus {
 	return n.PingStatus
 }
 
+// nodeLastPing is when node n was last heard from: its agent's last
+// message on an open control channel, which the store records only
+// every pingPersistInterval, or the store's last ping (n may come from
+// the cache, older still).
+func (s *Server) nodeLastPing(n *store.Node) time.Time {
+	if s.hub != nil {
+		if seen := s.hub.lastSeen(n.ID); seen.After(n.LastPingAt) {
+			return seen
+		}
+	}
+	return n.LastPingAt
+}
+
 func nodeResourceType(id string) string {
 	if strings.HasPrefix(id, "i-") {
 		return "EC2Instance"
@@ -194,15 +207,24 @@ func compareNodeValues(key, a, b string) int {
 // listNodes reads one page of nodes and keeps those that pass the
 // filters.
 func (s *Server) listNodes(ctx context.Context, fs []nodeFilter, limit int, token string) ([]store.Node, string, error) {
-	page, err := s.cfg.Store.ListNodes(ctx, nodeStoreFilter(fs), store.ListOptions{Limit: limit, Token: token})
+	// The store filters and pages the ids; the nodes come from the cache,
+	// where a busy server has them all.
+	page, err := s.cfg.Store.ListNodeIDs(ctx, nodeStoreFilter(fs), store.ListOptions{Limit: limit, Token: token})
 	if err != nil {
 		return nil, "", storeError(err, entity{kNode, ""})
 	}
 	now := s.cfg.Clock()
-	out := page.Items[:0]
-	for i := range page.Items {
-		if s.matchNode(&page.Items[i], fs, now) {
-			out = append(out, page.Items[i])
+	out := make([]store.Node, 0, len(page.Items))
+	for _, id := range page.Items {
+		n, err := s.cachedNode(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted since
+		}
+		if err != nil {
+			return nil, "", storeError(err, entity{kNode, id})
+		}
+		if s.matchNode(&n, fs, now) {
+			out = append(out, n)
 		}
 	}
 	return out, page.NextToken, nil
@@ -296,7 +318,7 @@ func nodeSourceType(id string) string {
 // that reports a version counts as the latest.
 func (s *Server) instanceInfo(n *store.Node, now time.Time) instanceInformation {
 	return instanceInformation{
-		InstanceID: n.ID, PingStatus: string(s.nodePingStatus(n, now)), LastPingDateTime: epoch(n.LastPingAt),
+		InstanceID: n.ID, PingStatus: string(s.nodePingStatus(n, now)), LastPingDateTime: epoch(s.nodeLastPing(n)),
 		AgentVersion: n.Info.AgentVersion, IsLatestVersion: n.Info.AgentVersion != "",
 		PlatformType: n.Info.PlatformType, PlatformName: n.Info.PlatformName, PlatformVersion: n.Info.PlatformVersion,
 		ActivationID: n.ActivationID, IamRole: n.IAMRole, RegistrationDate: epoch(n.RegisteredAt),
@@ -440,7 +462,7 @@ func (s *Server) describeInstanceProperties(ctx context.Context, c *call) (any, 
 		n := &nodes[i]
 		out.InstanceProperties = append(out.InstanceProperties, instanceProperty{
 			Name: n.Name, InstanceID: n.ID, InstanceRole: n.IAMRole, IPAddress: n.Info.IPAddress,
-			PingStatus: string(s.nodePingStatus(n, now)), LastPingDateTime: epoch(n.LastPingAt), AgentVersion: n.Info.AgentVersion,
+			PingStatus: string(s.nodePingStatus(n, now)), LastPingDateTime: epoch(s.nodeLastPing(n)), AgentVersion: n.Info.AgentVersion,
 			PlatformType: n.Info.PlatformType, PlatformName: n.Info.PlatformName, PlatformVersion: n.Info.PlatformVersion,
 			ActivationID: n.ActivationID, IamRole: n.IAMRole, RegistrationDate: epoch(n.RegisteredAt),
 			ResourceType: nodeResourceType(n.ID), ComputerName: n.Info.ComputerName, SourceID: n.ID, SourceType: nodeSourceType(n.ID),

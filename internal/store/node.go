@@ -63,6 +63,10 @@ type NodeFilter struct {
 // NodeLister lists nodes, ordered by id.
 type NodeLister interface {
 	ListNodes(ctx context.Context, f NodeFilter, opts ListOptions) (Page[Node], error)
+	// ListNodeIDs is ListNodes with the ids alone, for a caller that
+	// keeps the nodes themselves (the server's cache): the same order,
+	// filters and page tokens.
+	ListNodeIDs(ctx context.Context, f NodeFilter, opts ListOptions) (Page[string], error)
 }
 
 // NodeUpdater records what agents report and rotates their credentials.

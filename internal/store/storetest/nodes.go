@@ -193,6 +193,10 @@ func testNodeFilters(t *testing.T, s store.Store) {
 				return s.ListNodes(ctx, tt.f, o)
 			})
 			diff(t, "nodes", names(got, func(n store.Node) string { return n.ID }), tt.want)
+			gotIDs, _ := pages(t, 5, func(o store.ListOptions) (store.Page[string], error) {
+				return s.ListNodeIDs(ctx, tt.f, o)
+			})
+			diff(t, "node ids", gotIDs, tt.want)
 			for _, n := range got {
 				if len(n.Tags) != 2 || n.Tags[0].Key != "Env" {
 					t.Errorf("%s: listed tags %v", n.ID, n.Tags)
