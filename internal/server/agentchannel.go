@@ -304,9 +304,17 @@ func (h *hub) dropAgent(a *agentConn) {
 	current := h.agents[a.nodeID] == a
 	if current {
 		delete(h.agents, a.nodeID)
+		if h.closing {
+			h.lost = append(h.lost, a.nodeID) // recorded by shutdown, with the others
+		}
 	}
+	closing := h.closing
 	h.mu.Unlock()
 	if !current {
+		return
+	}
+	if closing {
+		h.log.Info("agent disconnected", "instance_id", a.nodeID, "remote", a.remote)
 		return
 	}
 	h.ping(a, store.PingConnectionLost)

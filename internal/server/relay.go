@@ -107,6 +107,9 @@ type hub struct {
 	// confirmed, so that an agent that stored them and lost its
 	// connection before confirming can still connect.
 	pending map[string]string
+	// lost are the nodes whose channels closed once shutdown began,
+	// recorded ConnectionLost together when they all have.
+	lost []string
 }
 
 func newHub(s *Server) *hub {
@@ -204,12 +207,35 @@ func (h *hub) shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 		h.cancel()
+		h.recordLost()
 		return nil
 	case <-ctx.Done():
 	}
 	h.cancel() // every read and write in progress fails; connections close
 	<-done
+	h.recordLost()
 	return ctx.Err()
+}
+
+// recordLost records ConnectionLost for the nodes whose channels the
+// shutdown closed, in one transaction: one write each took longer than
+// the shutdown's time with 10,000 agents.
+func (h *hub) recordLost() {
+	h.mu.Lock()
+	lost := h.lost
+	h.lost = nil
+	h.mu.Unlock()
+	if len(lost) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(h.ctx), writeTimeout)
+	defer cancel()
+	if err := h.s.cfg.Store.RecordPings(ctx, lost, store.PingConnectionLost, h.s.cfg.Clock().UTC()); err != nil {
+		h.log.Error("ConnectionLost not recorded", "nodes", len(lost), "err", err)
+	}
+	for _, id := range lost {
+		h.s.cache.forgetNode(id)
+	}
 }
 
 // Shutdown stops the server's agent and data channels: agents get a

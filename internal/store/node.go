@@ -73,6 +73,10 @@ type NodeLister interface {
 type NodeUpdater interface {
 	UpdateNodeInfo(ctx context.Context, id string, info NodeInfo) error
 	RecordPing(ctx context.Context, id string, s PingStatus, at time.Time) error
+	// RecordPings is RecordPing for many nodes in one transaction (a
+	// server that shuts down loses all its agents at once); ids of nodes
+	// that no longer exist are skipped.
+	RecordPings(ctx context.Context, ids []string, s PingStatus, at time.Time) error
 	// RotateNodeCredentials replaces the credentials hash if it is still
 	// old; it fails with ErrConflict otherwise.
 	RotateNodeCredentials(ctx context.Context, id string, old, new []byte) error

@@ -116,6 +116,8 @@ func testNodes(t *testing.T, s store.Store) {
 	must(t, s.RecordPing(ctx, id, store.PingOnline, at(time.Hour)))
 	wantErr(t, s.RecordPing(ctx, "mi-nope", store.PingOnline, t0), store.ErrNotFound)
 	wantErr(t, s.RecordPing(ctx, id, "Sleeping", t0), store.ErrConflict)
+	must(t, s.RecordPings(ctx, nil, store.PingConnectionLost, t0))
+	wantErr(t, s.RecordPings(ctx, []string{id}, "Sleeping", t0), store.ErrConflict)
 	got, err := s.GetNode(ctx, id)
 	must(t, err)
 	if got.Info != info || got.PingStatus != store.PingOnline || !got.LastPingAt.Equal(micro(at(time.Hour))) {
@@ -203,5 +205,17 @@ func testNodeFilters(t *testing.T, s store.Store) {
 				}
 			}
 		})
+	}
+
+	// RecordPings: many at once, unknown ids skipped.
+	must(t, s.RecordPings(ctx, []string{id(1), id(3), "mi-nope", id(4)}, store.PingConnectionLost, at(time.Hour)))
+	got, _ := pages(t, 5, func(o store.ListOptions) (store.Page[store.Node], error) {
+		return s.ListNodes(ctx, store.NodeFilter{PingStatuses: []store.PingStatus{store.PingConnectionLost}}, o)
+	})
+	diff(t, "ConnectionLost after RecordPings", names(got, func(n store.Node) string { return n.ID }), ids(1, 3, 4, 5, 7, 9, 11))
+	for _, n := range got {
+		if (n.ID == id(1) || n.ID == id(4)) && !n.LastPingAt.Equal(micro(at(time.Hour))) {
+			t.Errorf("%s: last ping %v", n.ID, n.LastPingAt)
+		}
 	}
 }

@@ -262,6 +262,31 @@ func (d *DB) RecordPing(ctx context.Context, id string, s store.PingStatus, at t
 	return fail(err, "record ping of node %q", id)
 }
 
+// RecordPings implements store.NodeUpdater, a statement per
+// maxPingBatch nodes.
+func (d *DB) RecordPings(ctx context.Context, ids []string, s store.PingStatus, at time.Time) error {
+	at, n := d.stamp(at), len(ids)
+	err := d.tx(ctx, func(c Conn) error {
+		for len(ids) > 0 {
+			batch := ids[:min(len(ids), maxPingBatch)]
+			ids = ids[len(batch):]
+			args := append(make([]any, 0, 2+len(batch)), string(s), d.t(at))
+			for _, id := range batch {
+				args = append(args, id)
+			}
+			if _, err := c.Exec(ctx, `UPDATE nodes SET ping_status = ?, last_ping_at = ? WHERE id IN (`+placeholders(len(batch))+`)`, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return fail(err, "record pings of %d nodes", n)
+}
+
+// maxPingBatch keeps RecordPings' statements under SQLite's 32,766
+// parameters and PostgreSQL's 65,535.
+const maxPingBatch = 1000
+
 // RotateNodeCredentials implements store.NodeUpdater: a compare-and-swap
 // on the hash.
 func (d *DB) RotateNodeCredentials(ctx context.Context, id string, old, new []byte) error {
