@@ -123,10 +123,17 @@ func (c *Context) Keys() []string {
 
 // Clone returns a copy that can be changed independently.
 func (c *Context) Clone() *Context {
+	return c.CloneGrow(0)
+}
+
+// CloneGrow is Clone with room for n more keys, for a caller that
+// prepares the keys several requests share and adds each one's own.
+func (c *Context) CloneGrow(n int) *Context {
 	out := &Context{}
 	if c != nil {
+		out.keys = make(map[string]contextValue, len(c.keys)+n)
 		for k, v := range c.keys {
-			out.put(k, v)
+			out.keys[k] = v
 		}
 		if c.tags != nil {
 			out.tags = make(map[string]string, len(c.tags))

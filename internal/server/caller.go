@@ -27,6 +27,9 @@ type caller struct {
 	issuedAt    time.Time
 
 	set *iam.PolicySet // resolved on first use
+	// principalKeys, if set, are principalContext's keys, prepared once
+	// for a cached caller; requests clone them.
+	principalKeys *iam.Context
 }
 
 type tokenKey struct{}
@@ -135,7 +138,9 @@ func (s *Server) cachedUserCaller(ctx context.Context, name string) (*caller, er
 		if err != nil {
 			return nil, err
 		}
-		return &caller{principal: p, userID: u.ID, entity: store.Entity{Kind: store.EntityUser, Name: u.Name}, tags: tagMap(u.Tags)}, nil
+		cl := &caller{principal: p, userID: u.ID, entity: store.Entity{Kind: store.EntityUser, Name: u.Name}, tags: tagMap(u.Tags)}
+		cl.principalKeys = cl.principalContext()
+		return cl, nil
 	})
 }
 
@@ -208,13 +213,28 @@ func (s *Server) compilePolicySet(ps store.PolicySet) (*iam.PolicySet, error) {
 	return set, nil
 }
 
-// requestContext returns the global condition keys of the request, as AWS
-// fills them.
-func (cl *caller) requestContext(c *call) *iam.Context {
+// principalContext returns the caller's own condition keys: the
+// principal's and its tags.
+func (cl *caller) principalContext() *iam.Context {
 	ctx := &iam.Context{}
 	ctx.SetPrincipal(cl.principal, cl.userID)
 	for k, v := range cl.tags {
 		ctx.Set("aws:PrincipalTag/"+k, v)
+	}
+	return ctx
+}
+
+// requestKeys is how many keys requestContext adds to the principal's.
+const requestKeys = 9
+
+// requestContext returns the global condition keys of the request, as AWS
+// fills them.
+func (cl *caller) requestContext(c *call) *iam.Context {
+	var ctx *iam.Context
+	if cl.principalKeys != nil {
+		ctx = cl.principalKeys.CloneGrow(requestKeys)
+	} else {
+		ctx = cl.principalContext()
 	}
 	now := c.s.cfg.Clock().UTC()
 	ctx.Set("aws:CurrentTime", now.Format(time.RFC3339))
