@@ -11,7 +11,7 @@ import (
 // Hidden replaces the value of a secret in a record, as CloudTrail does.
 const Hidden = "HIDDEN_DUE_TO_SECURITY_REASONS"
 
-// secretKeys are the keys whose values Redact hides, lowercased and
+// secretKeys are the keys whose values the log hides, lowercased and
 // without '-', '_' and '.' (see IsSecret). Pagination and idempotency
 // tokens (NextToken, ClientToken) are not secrets and stay.
 var secretKeys = map[string]bool{
@@ -37,7 +37,7 @@ var secretKeys = map[string]bool{
 // maxSecretKey is the length of the longest key in secretKeys.
 const maxSecretKey = len("xamzsecuritytoken")
 
-// IsSecret reports whether Redact hides the value of key k: the key,
+// IsSecret reports whether the log hides the value of key k: the key,
 // compared without regard to case, '-', '_' or '.', is one of
 // SecretAccessKey, SecretKey, Secret, ClientSecret, Password, NewPassword,
 // OldPassword, Token, TokenValue, SessionToken, SecurityToken,
@@ -67,54 +67,6 @@ func isSecret[Key []byte | string](k Key) bool {
 		n++
 	}
 	return secretKeys[string(norm[:n])]
-}
-
-// Redact returns a copy of v, a JSON-marshalable value, in which the value
-// of every secret key (IsSecret), at any depth of objects and arrays, is
-// Hidden. v itself is never modified. Maps and slices are walked
-// directly; JSON text (json.RawMessage) and any other value (a struct,
-// marshaled first) are redacted as text (AppendRedacted) and decoded,
-// numbers as json.Number. The result marshals to JSON.
-func Redact(v any) (any, error) {
-	switch v := v.(type) {
-	case nil, string, bool, float64, json.Number:
-		return v, nil
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, e := range v {
-			if IsSecret(k) {
-				out[k] = Hidden
-				continue
-			}
-			r, err := Redact(e)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = r
-		}
-		return out, nil
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			r, err := Redact(e)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = r
-		}
-		return out, nil
-	}
-	b, err := appendElements(nil, v)
-	if err != nil {
-		return nil, err
-	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var t any
-	if err := d.Decode(&t); err != nil {
-		return nil, fmt.Errorf("redact: %w", err)
-	}
-	return t, nil
 }
 
 // appendElements appends v, a record's requestParameters or
