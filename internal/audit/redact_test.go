@@ -28,7 +28,7 @@ func TestRedact(t *testing.T) {
 		{"scalar", "text", "text"},
 		{"no secrets",
 			map[string]any{"target": "mi-0123456789abcdef0", "nextToken": "abc", "clientToken": "x", "maxResults": 5.0},
-			map[string]any{"target": "mi-0123456789abcdef0", "nextToken": "abc", "clientToken": "x", "maxResults": 5.0},
+			map[string]any{"target": "mi-0123456789abcdef0", "nextToken": "abc", "clientToken": "x", "maxResults": json.Number("5")}},
 		{"flat",
 			map[string]any{"sessionId": "alice-0123456789abcdef0", "tokenValue": "t0k3n", "streamUrl": "wss://h/v1/data-channel/alice"},
 			map[string]any{"sessionId": "alice-0123456789abcdef0", "tokenValue": hidden, "streamUrl": "wss://h/v1/data-channel/alice"}},
