@@ -173,8 +173,20 @@ func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error
 	return tag.RowsAffected(), nil
 }
 
+// Query runs a statement that returns rows (a page of a list, a
+// resource's tags) on the unnamed statement, so that PostgreSQL plans it
+// for its arguments each time: the plan of a list depends on how many
+// rows its filters match (Env=Dev, half the fleet: walk the primary key
+// to the page's end; Name=node-00042, one node: read the tag index, then
+// sort), which the generic plan a prepared statement settles on after
+// five calls does not know. That plan, made for a tag value as rare as
+// the average (a unique Name tag makes that one row), read every node
+// with Env=Dev for each page of 10 (15,000 buffers, 10-30 ms, the whole
+// database's CPU under sesame bench api). pgx still caches the
+// statement's description, so it is one round trip. Exec and QueryRow,
+// which write or read by key, keep their prepared statements.
 func (c conn) Query(ctx context.Context, query string, args ...any) (sqldb.Rows, error) {
-	r, err := c.q.Query(ctx, rebind(query), args...)
+	r, err := c.q.Query(ctx, rebind(query), append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -202,6 +214,8 @@ type backend struct {
 	pool *pgxpool.Pool
 }
 
+var _ sqldb.Batcher = backend{}
+
 func (b backend) InTx(ctx context.Context, fn func(sqldb.Conn) error) error {
 	tx, err := b.pool.Begin(ctx)
 	if err != nil {
@@ -212,6 +226,17 @@ func (b backend) InTx(ctx context.Context, fn func(sqldb.Conn) error) error {
 		return err
 	}
 	return classify(tx.Commit(ctx))
+}
+
+// ExecBatch implements sqldb.Batcher: the statements go in one message
+// stream ended by one Sync, which PostgreSQL runs as one implicit
+// transaction, rolled back at the first error.
+func (b backend) ExecBatch(ctx context.Context, stmts []sqldb.Stmt) error {
+	var batch pgx.Batch
+	for _, s := range stmts {
+		batch.Queue(rebind(s.SQL), s.Args...)
+	}
+	return classify(b.pool.SendBatch(ctx, &batch).Close())
 }
 
 func (b backend) Close() { b.pool.Close() }

@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -133,6 +135,56 @@ func TestOpen(t *testing.T) {
 	_, err := Open(ctx, Config{URL: "postgres://u:hunter2@[bad", SecretKey: testKey})
 	if err == nil || bytes.Contains([]byte(err.Error()), []byte("hunter2")) {
 		t.Errorf("bad URL: %v", err)
+	}
+}
+
+// TestCreateSessionBatch: the session and its tags are one batch, and
+// one transaction: a tag the database refuses leaves no session.
+func TestCreateSessionBatch(t *testing.T) {
+	ctx := t.Context()
+	db := open(t, schemaURL(t), testKey)
+	s := store.Session{ID: "alice-0123456789abcdef0", Target: "mi-0123456789abcdef0",
+		Owner: "arn:aws:iam::123456789012:user/alice", DocumentName: "SSM-SessionManagerRunShell",
+		Status: store.SessionConnecting, StartedAt: time.Unix(1700000000, 0).UTC(),
+		Tags: []store.Tag{{Key: "k", Value: "1"}, {Key: "k", Value: "2"}}}
+	if err := db.CreateSession(ctx, s); !errors.Is(err, store.ErrExists) {
+		t.Errorf("CreateSession with a tag key twice: %v, want ErrExists", err)
+	}
+	if _, err := db.GetSession(ctx, s.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetSession after the batch failed: %v, want ErrNotFound", err)
+	}
+	s.Tags = s.Tags[:1]
+	if err := db.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.GetSession(ctx, s.ID)
+	if err != nil || len(got.Tags) != 1 {
+		t.Errorf("GetSession = %+v, %v; want the session with its tag", got, err)
+	}
+}
+
+// TestListsPlannedPerCall: the statements that return pages are not
+// prepared, so that PostgreSQL plans each for its arguments instead of
+// settling on a generic plan after five calls (see conn.Query).
+func TestListsPlannedPerCall(t *testing.T) {
+	ctx := t.Context()
+	db, err := Open(ctx, Config{URL: schemaURL(t), SecretKey: testKey, MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	f := store.NodeFilter{Tags: []store.TagFilter{{Key: "Env", Values: []string{"Dev"}}}}
+	for range 7 {
+		if _, err := db.ListNodeIDs(ctx, f, store.ListOptions{Limit: 10}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	// The pool has one connection: the one the lists ran on.
+	// (The pattern is an argument: this statement is prepared too.)
+	err = db.pool.QueryRow(ctx, `SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE $1`, "%FROM nodes n%").Scan(&n)
+	if err != nil || n != 0 {
+		t.Errorf("%d prepared statements list nodes (%v), want 0", n, err)
 	}
 }
 

@@ -23,9 +23,11 @@ func scanSession(r scanner) (store.Session, error) {
 	return s, err
 }
 
-// CreateSession implements store.Sessions.
+// CreateSession implements store.Sessions: the session and its tags in
+// one transaction that only writes, which a Batcher sends at once (on
+// PostgreSQL one round trip instead of four).
 func (d *DB) CreateSession(ctx context.Context, s store.Session) error {
-	err := d.tx(ctx, func(c Conn) error {
+	err := d.writeBatch(ctx, func(c Conn) error {
 		if _, err := c.Exec(ctx, `INSERT INTO sessions (id, target, owner, document_name, status, reason, started_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			s.ID, s.Target, s.Owner, s.DocumentName, string(s.Status), s.Reason, d.t(d.stamp(s.StartedAt))); err != nil {
