@@ -173,25 +173,32 @@ func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error
 	return tag.RowsAffected(), nil
 }
 
-// Query runs a statement that returns rows (a page of a list, a
-// resource's tags) on the unnamed statement, so that PostgreSQL plans it
-// for its arguments each time: the plan of a list depends on how many
-// rows its filters match (Env=Dev, half the fleet: walk the primary key
-// to the page's end; Name=node-00042, one node: read the tag index, then
-// sort), which the generic plan a prepared statement settles on after
-// five calls does not know. That plan, made for a tag value as rare as
-// the average (a unique Name tag makes that one row), read every node
-// with Env=Dev for each page of 10 (15,000 buffers, 10-30 ms, the whole
-// database's CPU under sesame bench api). pgx still caches the
-// statement's description, so it is one round trip. Exec and QueryRow,
-// which write or read by key, keep their prepared statements.
+// Query runs a statement that returns rows. A page of a list is run on
+// the unnamed statement, so that PostgreSQL plans it for its arguments
+// each time: a list's plan depends on how many rows its filters match
+// (Env=Dev, half the fleet: walk the primary key to the page's end;
+// Name=node-00042, one node: read the tag index, then sort), which the
+// generic plan a prepared statement settles on after five calls does not
+// know. That plan, made for a tag value as rare as the average one (a
+// unique Name tag makes that one row), read every Env=Dev node for each
+// page of 10 (15,000 buffers, 10-30 ms). pgx still caches the statement's
+// description, so it is one round trip; planning costs about 0.2 ms.
+// Other statements, by key, keep their prepared statements and plans
+// (ResolvePolicies' would take 1 ms to plan).
 func (c conn) Query(ctx context.Context, query string, args ...any) (sqldb.Rows, error) {
-	r, err := c.q.Query(ctx, rebind(query), append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
+	if paged(query) {
+		args = append([]any{pgx.QueryExecModeCacheDescribe}, args...)
+	}
+	r, err := c.q.Query(ctx, rebind(query), args...)
 	if err != nil {
 		return nil, classify(err)
 	}
 	return rows{r}, nil
 }
+
+// paged reports whether query is a page of a list: the shared queries
+// end those, and only those, with ORDER BY ... LIMIT n.
+func paged(query string) bool { return strings.Contains(query, " LIMIT ") }
 
 func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqldb.Row {
 	return row{c.q.QueryRow(ctx, rebind(query), args...)}

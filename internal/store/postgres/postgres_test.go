@@ -163,9 +163,10 @@ func TestCreateSessionBatch(t *testing.T) {
 	}
 }
 
-// TestListsPlannedPerCall: the statements that return pages are not
-// prepared, so that PostgreSQL plans each for its arguments instead of
-// settling on a generic plan after five calls (see conn.Query).
+// TestListsPlannedPerCall: the statements that return pages of lists are
+// not prepared, so that PostgreSQL plans each for its arguments instead
+// of settling on a generic plan after five calls; the others are (see
+// conn.Query).
 func TestListsPlannedPerCall(t *testing.T) {
 	ctx := t.Context()
 	db, err := Open(ctx, Config{URL: schemaURL(t), SecretKey: testKey, MaxConns: 1})
@@ -179,12 +180,30 @@ func TestListsPlannedPerCall(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var n int
-	// The pool has one connection: the one the lists ran on.
-	// (The pattern is an argument: this statement is prepared too.)
-	err = db.pool.QueryRow(ctx, `SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE $1`, "%FROM nodes n%").Scan(&n)
-	if err != nil || n != 0 {
-		t.Errorf("%d prepared statements list nodes (%v), want 0", n, err)
+	s := store.Session{ID: "alice-0123456789abcdef0", Target: "mi-0123456789abcdef0",
+		Owner: "arn:aws:iam::123456789012:user/alice", DocumentName: "SSM-SessionManagerRunShell",
+		Status: store.SessionConnecting, Tags: []store.Tag{{Key: "k", Value: "v"}}}
+	if err := db.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetSession(ctx, s.ID); err != nil { // reads its tags with Query
+		t.Fatal(err)
+	}
+	// The pool has one connection: the one the statements ran on.
+	prepared := func(like string) int {
+		var n int
+		// (The pattern is an argument: this statement is prepared too.)
+		err := db.pool.QueryRow(ctx, `SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE $1`, like).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := prepared("%FROM nodes n%"); n != 0 {
+		t.Errorf("%d prepared statements list nodes, want 0", n)
+	}
+	if n := prepared("SELECT key, value FROM session_tags%"); n != 1 {
+		t.Errorf("%d prepared statements read a session's tags, want 1", n)
 	}
 }
 
