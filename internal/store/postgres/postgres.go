@@ -4,6 +4,11 @@
 // transaction under an advisory lock, so nodes that start together
 // migrate once. Writers that count against a quota lock the row they
 // count under (SELECT ... FOR UPDATE), so READ COMMITTED is enough.
+//
+// Statements are prepared once per connection (pgx's statement cache),
+// but for pages of lists, which PostgreSQL plans for their arguments on
+// every call (conn.Query). A write transaction that only writes, as
+// CreateSession's, goes in one round trip (backend.ExecBatch).
 package postgres
 
 import (
