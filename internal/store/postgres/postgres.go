@@ -189,9 +189,10 @@ func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error
 // page of 10 (15,000 buffers, 10-30 ms). pgx still caches the statement's
 // description, so it is one round trip; planning costs about 0.2 ms.
 // Other statements, by key, keep their prepared statements and plans
-// (ResolvePolicies' would take 1 ms to plan).
+// (ResolvePolicies' would take 1 ms to plan), as do pages without
+// arguments (an unfiltered first page), which have one plan.
 func (c conn) Query(ctx context.Context, query string, args ...any) (sqldb.Rows, error) {
-	if paged(query) {
+	if len(args) > 0 && paged(query) {
 		args = append([]any{pgx.QueryExecModeCacheDescribe}, args...)
 	}
 	r, err := c.q.Query(ctx, rebind(query), args...)

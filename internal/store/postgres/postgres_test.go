@@ -179,6 +179,9 @@ func TestListsPlannedPerCall(t *testing.T) {
 		if _, err := db.ListNodeIDs(ctx, f, store.ListOptions{Limit: 10}); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := db.ListNodeIDs(ctx, store.NodeFilter{}, store.ListOptions{Limit: 10}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	s := store.Session{ID: "alice-0123456789abcdef0", Target: "mi-0123456789abcdef0",
 		Owner: "arn:aws:iam::123456789012:user/alice", DocumentName: "SSM-SessionManagerRunShell",
@@ -199,11 +202,14 @@ func TestListsPlannedPerCall(t *testing.T) {
 		}
 		return n
 	}
-	if n := prepared("%FROM nodes n%"); n != 0 {
-		t.Errorf("%d prepared statements list nodes, want 0", n)
+	if n := prepared("%FROM nodes n WHERE%"); n != 0 {
+		t.Errorf("%d prepared statements list nodes with a filter, want 0", n)
 	}
 	if n := prepared("SELECT key, value FROM session_tags%"); n != 1 {
 		t.Errorf("%d prepared statements read a session's tags, want 1", n)
+	}
+	if n := prepared("SELECT n.id FROM nodes n ORDER BY%"); n != 1 {
+		t.Errorf("%d prepared statements list nodes without a filter, want 1", n)
 	}
 }
 
