@@ -63,6 +63,7 @@ func startServer(ctx context.Context, exe string, be *backend, debug bool, progr
 	}
 	out := &stdout{w: logf, ready: make(chan struct{})}
 	s.cmd = exec.Command(exe, args...)
+	dieWithParent(s.cmd)
 	s.cmd.Stdout, s.cmd.Stderr = out, logf
 	fmt.Fprintf(progress, "server: %s %s (output in %s)\n", exe, shown, s.log)
 	if err := s.cmd.Start(); err != nil {
