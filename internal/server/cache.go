@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,7 +71,7 @@ type cacheKey struct {
 // cached. Errors are not cached.
 func cached[V any](ctx context.Context, s *Server, kind, id string, load func(context.Context) (V, error)) (V, error) {
 	c := &s.cache
-	c.revalidate(ctx, s.cfg.Store, s)
+	c.revalidate(ctx, s.cfg.Store, s.log)
 	k := cacheKey{kind, id}
 	c.mu.Lock()
 	v, ok := c.m[k]
@@ -100,8 +101,9 @@ func cached[V any](ctx context.Context, s *Server, kind, id string, load func(co
 // than cacheCheckEvery ago, and purges the cache if it moved. One request
 // reads it at a time; the others go on with the cache as it is, which is
 // at most that much older. When the epoch cannot be read the cache is
-// purged: the requests then read the store, and fail with it.
-func (c *readCache) revalidate(ctx context.Context, st store.CacheEpochs, s *Server) {
+// purged: the requests then read the store, and fail with it. (A request
+// that ended while reading it purges nothing: the next one reads again.)
+func (c *readCache) revalidate(ctx context.Context, st store.CacheEpochs, log *slog.Logger) {
 	c.mu.Lock()
 	if c.checking || (!c.checked.IsZero() && time.Since(c.checked) < cacheCheckEvery) {
 		c.mu.Unlock()
@@ -113,8 +115,11 @@ func (c *readCache) revalidate(ctx context.Context, st store.CacheEpochs, s *Ser
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.checking = false
+	if err != nil && ctx.Err() != nil {
+		return
+	}
 	if err != nil {
-		s.log.Warn("cache epoch not read; cache purged", "err", err)
+		log.Warn("cache epoch not read; cache purged", "err", err)
 		c.stats.purgedByError.Add(1)
 		c.purgeLocked()
 		c.checked = time.Time{}

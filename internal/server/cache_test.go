@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -130,5 +132,67 @@ func TestCacheMetrics(t *testing.T) {
 		if got := count(after, series) - count(before, series); got != want {
 			t.Errorf("%s went up by %d, want %d", series, got, want)
 		}
+	}
+}
+
+// epochStore is a cache epoch that fails when asked to.
+type epochStore struct {
+	epoch int64
+	err   error
+}
+
+func (e *epochStore) CacheEpoch(ctx context.Context) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return e.epoch, e.err
+}
+
+// The epoch's reader purges the cache when the epoch moved or cannot be
+// read, but not when its own request ended while reading it.
+func TestCacheRevalidate(t *testing.T) {
+	var c readCache
+	st := &epochStore{epoch: 7}
+	log := slog.New(slog.DiscardHandler)
+	ctx := context.Background()
+	fill := func() {
+		c.mu.Lock()
+		c.m = map[cacheKey]any{{"node", "i-1"}: 1}
+		if !c.checked.IsZero() {
+			c.checked = time.Now().Add(-cacheCheckEvery) // due for a check
+		}
+		c.mu.Unlock()
+	}
+	kept := func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.m) == 1
+	}
+	c.revalidate(ctx, st, log) // the first read adopts the epoch
+	fill()
+	c.revalidate(ctx, st, log)
+	if !kept() {
+		t.Fatal("purged with the epoch unchanged")
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	fill()
+	c.revalidate(canceled, st, log)
+	if !kept() || c.stats.purgedByError.Load() != 0 {
+		t.Fatal("purged by a request that ended")
+	}
+	st.err = errors.New("database down")
+	fill()
+	c.revalidate(ctx, st, log)
+	if kept() || c.stats.purgedByError.Load() != 1 {
+		t.Fatal("kept with the epoch unreadable")
+	}
+	st.err, st.epoch = nil, 8
+	c.revalidate(ctx, st, log)
+	fill()
+	st.epoch = 9
+	c.revalidate(ctx, st, log)
+	if kept() || c.stats.purgedByEpoch.Load() != 1 {
+		t.Fatalf("kept after the epoch moved (purges by epoch: %d)", c.stats.purgedByEpoch.Load())
 	}
 }
