@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"github.com/sesame-sh/sesame/internal/audit"
 	"github.com/sesame-sh/sesame/internal/awsapi"
 	"github.com/sesame-sh/sesame/internal/iam"
+	"github.com/sesame-sh/sesame/internal/protocol"
 	"github.com/sesame-sh/sesame/internal/sigv4"
 )
 
@@ -295,14 +297,13 @@ func sourceIP(r *http.Request) string {
 	return host
 }
 
-func newRequestID(rnd interface{ Read([]byte) (int, error) }) string {
-	var b [16]byte
-	if _, err := rnd.Read(b[:]); err != nil {
+// newRequestID returns a request id in AWS's form: a random UUID.
+func newRequestID(rnd io.Reader) string {
+	id, err := protocol.NewUUID(rnd)
+	if err != nil {
 		return strconv.FormatInt(time.Now().UnixNano(), 16)
 	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return id.String()
 }
 
 // sigv4Error turns a signature failure into the protocol's wire error.
