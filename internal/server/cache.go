@@ -202,11 +202,39 @@ func purgesCache(op *operation) bool {
 	return true
 }
 
+// memo keeps the results of a pure function by its argument, up to a
+// number of entries, past which it starts again empty. Errors are not
+// kept.
+type memo[K comparable, V any] struct {
+	mu sync.Mutex // protects m
+	m  map[K]V
+}
+
+// get returns the value for k, made by build on the first call.
+func (c *memo[K, V]) get(k K, max int, build func() (V, error)) (V, error) {
+	c.mu.Lock()
+	v, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	v, err := build()
+	if err != nil {
+		return v, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= max {
+		c.m = map[K]V{}
+	}
+	c.m[k] = v
+	c.mu.Unlock()
+	return v, nil
+}
+
 // sessionDocs keeps parsed session documents by content: parsing is a
 // pure function of the text, so an entry never goes stale.
 type sessionDocs struct {
-	mu sync.Mutex // protects m
-	m  map[string]*sessionDoc
+	memo[string, *sessionDoc]
 }
 
 const sessionDocsMax = 1000
@@ -214,22 +242,5 @@ const sessionDocsMax = 1000
 // sessionDocument parses a session document's content, once per content.
 // The result is shared: callers must not modify it.
 func (s *Server) sessionDocument(content string) (*sessionDoc, error) {
-	c := &s.sessionDocs
-	c.mu.Lock()
-	d, ok := c.m[content]
-	c.mu.Unlock()
-	if ok {
-		return d, nil
-	}
-	d, err := parseSessionDocument(content)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= sessionDocsMax {
-		c.m = make(map[string]*sessionDoc)
-	}
-	c.m[content] = d
-	c.mu.Unlock()
-	return d, nil
+	return s.sessionDocs.get(content, sessionDocsMax, func() (*sessionDoc, error) { return parseSessionDocument(content) })
 }

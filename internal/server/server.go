@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sesame-sh/sesame/internal/audit"
@@ -121,37 +120,26 @@ func (s *Server) Handler() http.Handler {
 // policyCache keeps compiled policies by document text, so that a policy
 // is compiled once however many calls it governs.
 type policyCache struct {
-	mu sync.Mutex // protects the following
-	m  map[[32]byte]*iam.Policy
+	memo[[32]byte, *iam.Policy]
 }
 
 const policyCacheMax = 10000
 
 func (c *policyCache) compile(name string, t iam.Type, doc string) (*iam.Policy, error) {
 	key := sha256.Sum256([]byte(fmt.Sprintf("%d\x00%s\x00%s", t, name, doc)))
-	c.mu.Lock()
-	p, ok := c.m[key]
-	c.mu.Unlock()
-	if ok {
+	return c.get(key, policyCacheMax, func() (*iam.Policy, error) {
+		// Stored policies were checked against their quotas when written
+		// (an inline policy's is its principal's, up to 10,240 for a
+		// role), so only their grammar is checked again here.
+		d, err := iam.ParseDocumentAnySize([]byte(doc), t)
+		if err != nil {
+			return nil, fmt.Errorf("policy %q: %w", name, err)
+		}
+		p, err := iam.Compile(name, t, d)
+		if err != nil {
+			return nil, err
+		}
+		p.Source = doc
 		return p, nil
-	}
-	// Stored policies were checked against their quotas when written (an
-	// inline policy's is its principal's, up to 10,240 for a role), so
-	// only their grammar is checked again here.
-	d, err := iam.ParseDocumentAnySize([]byte(doc), t)
-	if err != nil {
-		return nil, fmt.Errorf("policy %q: %w", name, err)
-	}
-	p, err = iam.Compile(name, t, d)
-	if err != nil {
-		return nil, err
-	}
-	p.Source = doc
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= policyCacheMax {
-		c.m = make(map[[32]byte]*iam.Policy)
-	}
-	c.m[key] = p
-	c.mu.Unlock()
-	return p, nil
+	})
 }
