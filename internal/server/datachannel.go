@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -315,16 +313,7 @@ type agentClaims struct {
 // newAgentToken returns a single-use token for the agent of node to
 // open the data channel of session id.
 func (s *Server) newAgentToken(id, node string, now time.Time) (string, error) {
-	plain, err := json.Marshal(agentClaims{SessionID: id, NodeID: node, Expires: now.Add(agentTokenTTL).Unix()})
-	if err != nil {
-		return "", err
-	}
-	aead := s.tokens.aead
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := io.ReadFull(s.tokens.rand, nonce); err != nil {
-		return "", err
-	}
-	return streamTokenPrefix + base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, plain, []byte(agentTokenAD))), nil
+	return s.tokens.sealJSON(streamTokenPrefix, agentTokenAD, agentClaims{SessionID: id, NodeID: node, Expires: now.Add(agentTokenTTL).Unix()})
 }
 
 var errTokenInvalid = errors.New("token not valid")
@@ -334,30 +323,19 @@ var errTokenInvalid = errors.New("token not valid")
 // newStreamToken (checkStreamToken reads them the same way); the
 // additional data keeps the two kinds apart.
 func (s *Server) openDataToken(token string) (*admission, string, error) {
-	rest, ok := strings.CutPrefix(token, streamTokenPrefix)
-	if !ok || len(token) > maxTokenLength {
+	if len(token) > maxTokenLength {
 		return nil, "", errTokenInvalid
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(rest)
-	aead := s.tokens.aead
-	if err != nil || len(raw) < aead.NonceSize() {
-		return nil, "", errTokenInvalid
-	}
-	nonce, sealed := raw[:aead.NonceSize()], raw[aead.NonceSize():]
-	if plain, err := aead.Open(nil, nonce, sealed, []byte(streamTokenAD)); err == nil {
-		var cl streamClaims
-		if err := json.Unmarshal(plain, &cl); err != nil || cl.SessionID == "" {
+	var client streamClaims
+	if s.tokens.openJSON(token, streamTokenPrefix, streamTokenAD, &client) {
+		if client.SessionID == "" {
 			return nil, "", errTokenInvalid
 		}
-		return &admission{side: sideClient, token: token, expires: time.Unix(cl.Expires, 0)}, cl.SessionID, nil
+		return &admission{side: sideClient, token: token, expires: time.Unix(client.Expires, 0)}, client.SessionID, nil
 	}
-	plain, err := aead.Open(nil, nonce, sealed, []byte(agentTokenAD))
-	if err != nil {
+	var agent agentClaims
+	if !s.tokens.openJSON(token, streamTokenPrefix, agentTokenAD, &agent) || agent.SessionID == "" || agent.NodeID == "" {
 		return nil, "", errTokenInvalid
 	}
-	var cl agentClaims
-	if err := json.Unmarshal(plain, &cl); err != nil || cl.SessionID == "" || cl.NodeID == "" {
-		return nil, "", errTokenInvalid
-	}
-	return &admission{side: sideAgent, token: token, nodeID: cl.NodeID, expires: time.Unix(cl.Expires, 0)}, cl.SessionID, nil
+	return &admission{side: sideAgent, token: token, nodeID: agent.NodeID, expires: time.Unix(agent.Expires, 0)}, agent.SessionID, nil
 }

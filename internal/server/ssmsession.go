@@ -2,11 +2,8 @@ package server
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -433,37 +430,15 @@ type streamClaims struct {
 
 // newStreamToken returns a token for the data channel of session id.
 func (s *Server) newStreamToken(id string, now time.Time) (string, error) {
-	plain, err := json.Marshal(streamClaims{SessionID: id, Expires: now.Add(streamTokenTTL).Unix()})
-	if err != nil {
-		return "", err
-	}
-	aead := s.tokens.aead
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := io.ReadFull(s.tokens.rand, nonce); err != nil {
-		return "", err
-	}
-	return streamTokenPrefix + base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, plain, []byte(streamTokenAD))), nil
+	return s.tokens.sealJSON(streamTokenPrefix, streamTokenAD, streamClaims{SessionID: id, Expires: now.Add(streamTokenTTL).Unix()})
 }
 
 var errStreamToken = errors.New("invalid or expired data channel token")
 
 // checkStreamToken checks a data-channel token for session id at now.
 func (s *Server) checkStreamToken(id, token string, now time.Time) error {
-	rest, ok := strings.CutPrefix(token, streamTokenPrefix)
-	if !ok || len(token) > 300 {
-		return errStreamToken
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(rest)
-	aead := s.tokens.aead
-	if err != nil || len(raw) < aead.NonceSize() {
-		return errStreamToken
-	}
-	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], []byte(streamTokenAD))
-	if err != nil {
-		return errStreamToken
-	}
 	var cl streamClaims
-	if err := json.Unmarshal(plain, &cl); err != nil || cl.SessionID != id || now.Unix() >= cl.Expires {
+	if len(token) > 300 || !s.tokens.openJSON(token, streamTokenPrefix, streamTokenAD, &cl) || cl.SessionID != id || now.Unix() >= cl.Expires {
 		return errStreamToken
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -50,7 +51,25 @@ func newTokenSealer(key []byte, rnd io.Reader) (*tokenSealer, error) {
 
 // seal returns the token text for st.
 func (t *tokenSealer) seal(st *sessionToken) (string, error) {
-	plain, err := json.Marshal(st)
+	return t.sealJSON("IQoJ", "sesame sts", st)
+}
+
+var errBadToken = errors.New("invalid session token")
+
+// open checks and reads a token.
+func (t *tokenSealer) open(token string) (*sessionToken, error) {
+	var st sessionToken
+	if !t.openJSON(token, "IQoJ", "sesame sts", &st) {
+		return nil, errBadToken
+	}
+	return &st, nil
+}
+
+// sealJSON returns prefix and claims, as JSON sealed with ad as the
+// additional data (which keeps kinds of tokens apart), in URL-safe
+// base64.
+func (t *tokenSealer) sealJSON(prefix, ad string, claims any) (string, error) {
+	plain, err := json.Marshal(claims)
 	if err != nil {
 		return "", err
 	}
@@ -58,30 +77,23 @@ func (t *tokenSealer) seal(st *sessionToken) (string, error) {
 	if _, err := io.ReadFull(t.rand, nonce); err != nil {
 		return "", err
 	}
-	return "IQoJ" + base64.RawURLEncoding.EncodeToString(t.aead.Seal(nonce, nonce, plain, []byte("sesame sts"))), nil
+	return prefix + base64.RawURLEncoding.EncodeToString(t.aead.Seal(nonce, nonce, plain, []byte(ad))), nil
 }
 
-var errBadToken = errors.New("invalid session token")
-
-// open checks and reads a token.
-func (t *tokenSealer) open(token string) (*sessionToken, error) {
-	if len(token) < 4 || token[:4] != "IQoJ" {
-		return nil, errBadToken
+// openJSON reads into claims a token that sealJSON made with prefix and
+// ad, and reports whether it was one.
+func (t *tokenSealer) openJSON(token, prefix, ad string, claims any) bool {
+	rest, ok := strings.CutPrefix(token, prefix)
+	if !ok {
+		return false
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(token[4:])
-	if err != nil || len(raw) < t.aead.NonceSize() {
-		return nil, errBadToken
-	}
+	raw, err := base64.RawURLEncoding.DecodeString(rest)
 	n := t.aead.NonceSize()
-	plain, err := t.aead.Open(nil, raw[:n], raw[n:], []byte("sesame sts"))
-	if err != nil {
-		return nil, errBadToken
+	if err != nil || len(raw) < n {
+		return false
 	}
-	var st sessionToken
-	if err := json.Unmarshal(plain, &st); err != nil {
-		return nil, errBadToken
-	}
-	return &st, nil
+	plain, err := t.aead.Open(nil, raw[:n], raw[n:], []byte(ad))
+	return err == nil && json.Unmarshal(plain, claims) == nil
 }
 
 // secret derives the secret access key of temporary credentials.
