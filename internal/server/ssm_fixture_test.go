@@ -206,10 +206,11 @@ func storeCounts(t *testing.T, ts *testServer) ssmCounts {
 	ctx := context.Background()
 	var c ssmCounts
 	as := must(ts.Store.ListActivations(ctx, store.ListOptions{Limit: store.MaxPageSize}))(t)
-	ns := must(ts.Store.ListNodes(ctx, store.NodeFilter{}, store.ListOptions{Limit: store.MaxPageSize}))(t)
+	ns := must(ts.Store.ListNodeIDs(ctx, store.NodeFilter{}, store.ListOptions{Limit: store.MaxPageSize}))(t)
 	ds := must(ts.Store.ListDocuments(ctx, store.DocumentFilter{}, store.ListOptions{Limit: store.MaxPageSize}))(t)
 	var tags []string
-	for _, n := range ns.Items {
+	for _, id := range ns.Items {
+		n := must(ts.Store.GetNode(ctx, id))(t)
 		tags = append(tags, fmt.Sprintf("%s%v", n.ID, n.Tags))
 	}
 	docs := 0

@@ -62,10 +62,8 @@ type NodeFilter struct {
 
 // NodeLister lists nodes, ordered by id.
 type NodeLister interface {
-	ListNodes(ctx context.Context, f NodeFilter, opts ListOptions) (Page[Node], error)
-	// ListNodeIDs is ListNodes with the ids alone, for a caller that
-	// keeps the nodes themselves (the server's cache): the same order,
-	// filters and page tokens.
+	// ListNodeIDs lists the ids of the nodes that pass f, by id: the
+	// nodes themselves come from GetNode (the server keeps them cached).
 	ListNodeIDs(ctx context.Context, f NodeFilter, opts ListOptions) (Page[string], error)
 }
 

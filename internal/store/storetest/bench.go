@@ -42,13 +42,13 @@ func Benchmark(b *testing.B, open Open) {
 			}
 		}
 	})
-	b.Run("ListNodes", func(b *testing.B) {
+	b.Run("ListNodeIDs", func(b *testing.B) {
 		// DescribeInstanceInformation's first page, half the time filtered
 		// on a tag.
 		filters := []store.NodeFilter{{}, {Tags: []store.TagFilter{{Key: "Env", Values: []string{"Dev"}}}}}
 		for i := 0; b.Loop(); i++ {
-			p, err := s.ListNodes(ctx, filters[i%2], store.ListOptions{Limit: 10})
-			if err != nil || len(p.Items) != 10 || len(p.Items[9].Tags) != 5 {
+			p, err := s.ListNodeIDs(ctx, filters[i%2], store.ListOptions{Limit: 10})
+			if err != nil || len(p.Items) != 10 {
 				b.Fatal(err, len(p.Items))
 			}
 		}

@@ -171,7 +171,7 @@ func testInvalidToken(t *testing.T, s store.Store) {
 		"policies":    func() error { _, err := s.ListPolicies(ctx, "", bad); return err },
 		"keys":        func() error { _, err := s.ListAccessKeys(ctx, "u", bad); return err },
 		"activations": func() error { _, err := s.ListActivations(ctx, bad); return err },
-		"nodes":       func() error { _, err := s.ListNodes(ctx, store.NodeFilter{}, bad); return err },
+		"nodes":       func() error { _, err := s.ListNodeIDs(ctx, store.NodeFilter{}, bad); return err },
 		"documents":   func() error { _, err := s.ListDocuments(ctx, store.DocumentFilter{}, bad); return err },
 		"sessions":    func() error { _, err := s.ListSessions(ctx, store.SessionFilter{}, bad); return err },
 		"inline": func() error {

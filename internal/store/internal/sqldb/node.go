@@ -190,45 +190,13 @@ func tagFilters(q *query, t tagTable, idCol string, fs []store.TagFilter) {
 	}
 }
 
-// ListNodes implements store.NodeLister.
-func (d *DB) ListNodes(ctx context.Context, f store.NodeFilter, opts store.ListOptions) (store.Page[store.Node], error) {
-	sql, args, limit, err := nodesQuery(nodeCols, f, opts)
-	if err != nil {
-		return store.Page[store.Node]{}, fail(err, "list nodes")
-	}
-	nodes, err := collect(ctx, d.b, sql, args, func(r scanner) (store.Node, error) { return scanNode(r) })
-	if err != nil {
-		return store.Page[store.Node]{}, fail(err, "list nodes")
-	}
-	p := finish(nodes, limit, func(n store.Node) []string { return []string{n.ID} })
-	m, err := d.tagsOf(ctx, d.b, nodeTags, ids(p.Items, func(n store.Node) string { return n.ID }))
-	attachTags(p.Items, m, func(n *store.Node) (string, *[]store.Tag) { return n.ID, &n.Tags })
-	return p, fail(err, "list nodes")
-}
-
 // ListNodeIDs implements store.NodeLister.
 func (d *DB) ListNodeIDs(ctx context.Context, f store.NodeFilter, opts store.ListOptions) (store.Page[string], error) {
-	sql, args, limit, err := nodesQuery("n.id", f, opts)
-	if err != nil {
-		return store.Page[string]{}, fail(err, "list nodes")
-	}
-	ids, err := collect(ctx, d.b, sql, args, func(r scanner) (string, error) {
-		var id string
-		return id, r.Scan(&id)
-	})
-	if err != nil {
-		return store.Page[string]{}, fail(err, "list nodes")
-	}
-	return finish(ids, limit, func(id string) []string { return []string{id} }), nil
-}
-
-// nodesQuery is the query of a page of ListNodes, selecting cols.
-func nodesQuery(cols string, f store.NodeFilter, opts store.ListOptions) (string, []any, int, error) {
 	tok, err := decodeToken(opts.Token, 1)
 	if err != nil {
-		return "", nil, 0, err
+		return store.Page[string]{}, fail(err, "list nodes")
 	}
-	q := newQuery(`SELECT ` + cols + ` FROM nodes n`)
+	q := newQuery(`SELECT n.id FROM nodes n`)
 	in(q, "n.id", f.IDs)
 	in(q, "n.ping_status", f.PingStatuses)
 	in(q, "n.platform_type", f.PlatformTypes)
@@ -238,7 +206,14 @@ func nodesQuery(cols string, f store.NodeFilter, opts store.ListOptions) (string
 	}
 	limit := pageSize(opts)
 	sql, args := q.page("n.id", limit)
-	return sql, args, limit, nil
+	ids, err := collect(ctx, d.b, sql, args, func(r scanner) (string, error) {
+		var id string
+		return id, r.Scan(&id)
+	})
+	if err != nil {
+		return store.Page[string]{}, fail(err, "list nodes")
+	}
+	return finish(ids, limit, func(id string) []string { return []string{id} }), nil
 }
 
 // UpdateNodeInfo implements store.NodeUpdater.
