@@ -37,23 +37,32 @@ type readCache struct {
 
 // cacheStats counts what the cache did, for /metrics.
 type cacheStats struct {
-	lookups                                     [len(cacheKinds)]struct{ hits, misses atomic.Uint64 }
+	lookups                                     [numCacheKinds]struct{ hits, misses atomic.Uint64 }
 	purgedByWrite, purgedByEpoch, purgedByError atomic.Uint64
 }
 
-// cacheKinds are the kinds of cached values.
-var cacheKinds = [...]string{"key", "caller", "role", "policies", "node", "doc"}
+// cacheKind is a kind of cached value.
+type cacheKind uint8
 
-func (st *cacheStats) count(kind string, hit bool) {
-	for i, k := range cacheKinds {
-		if k == kind {
-			if hit {
-				st.lookups[i].hits.Add(1)
-			} else {
-				st.lookups[i].misses.Add(1)
-			}
-			return
-		}
+const (
+	cacheAccessKey cacheKind = iota
+	cacheCaller
+	cacheRole
+	cachePolicies
+	cacheNode
+	cacheDocument
+	numCacheKinds
+)
+
+var cacheKindNames = [numCacheKinds]string{"key", "caller", "role", "policies", "node", "doc"}
+
+func (k cacheKind) String() string { return cacheKindNames[k] }
+
+func (st *cacheStats) count(kind cacheKind, hit bool) {
+	if hit {
+		st.lookups[kind].hits.Add(1)
+	} else {
+		st.lookups[kind].misses.Add(1)
 	}
 }
 
@@ -63,13 +72,13 @@ const (
 )
 
 type cacheKey struct {
-	kind string // one of cacheKinds
+	kind cacheKind
 	id   string
 }
 
 // cached returns the value for k, reading it with load when it is not
 // cached. Errors are not cached.
-func cached[V any](ctx context.Context, s *Server, kind, id string, load func(context.Context) (V, error)) (V, error) {
+func cached[V any](ctx context.Context, s *Server, kind cacheKind, id string, load func(context.Context) (V, error)) (V, error) {
 	c := &s.cache
 	c.revalidate(ctx, s.cfg.Store, s.log)
 	k := cacheKey{kind, id}
@@ -139,7 +148,7 @@ func (c *readCache) revalidate(ctx context.Context, st store.CacheEpochs, log *s
 func (c *readCache) forgetNode(id string) {
 	c.mu.Lock()
 	c.gen++
-	delete(c.m, cacheKey{"node", id})
+	delete(c.m, cacheKey{cacheNode, id})
 	c.mu.Unlock()
 }
 
@@ -159,17 +168,17 @@ func (c *readCache) purgeLocked() {
 // The cached reads.
 
 func (s *Server) cachedAccessKey(ctx context.Context, id string) (store.AccessKey, error) {
-	return cached(ctx, s, "key", id, func(ctx context.Context) (store.AccessKey, error) { return s.cfg.Store.GetAccessKey(ctx, id) })
+	return cached(ctx, s, cacheAccessKey, id, func(ctx context.Context) (store.AccessKey, error) { return s.cfg.Store.GetAccessKey(ctx, id) })
 }
 
 func (s *Server) cachedRole(ctx context.Context, name string) (store.Role, error) {
-	return cached(ctx, s, "role", name, func(ctx context.Context) (store.Role, error) { return s.cfg.Store.GetRole(ctx, name) })
+	return cached(ctx, s, cacheRole, name, func(ctx context.Context) (store.Role, error) { return s.cfg.Store.GetRole(ctx, name) })
 }
 
 // cachedPolicySet returns the compiled identity policies and permissions
 // boundary of a user or role.
 func (s *Server) cachedPolicySet(ctx context.Context, e store.Entity) (*iam.PolicySet, error) {
-	return cached(ctx, s, "policies", string(e.Kind)+"/"+e.Name, func(ctx context.Context) (*iam.PolicySet, error) {
+	return cached(ctx, s, cachePolicies, string(e.Kind)+"/"+e.Name, func(ctx context.Context) (*iam.PolicySet, error) {
 		ps, err := s.cfg.Store.ResolvePolicies(ctx, e)
 		if err != nil {
 			return nil, err
@@ -179,11 +188,11 @@ func (s *Server) cachedPolicySet(ctx context.Context, e store.Entity) (*iam.Poli
 }
 
 func (s *Server) cachedNode(ctx context.Context, id string) (store.Node, error) {
-	return cached(ctx, s, "node", id, func(ctx context.Context) (store.Node, error) { return s.cfg.Store.GetNode(ctx, id) })
+	return cached(ctx, s, cacheNode, id, func(ctx context.Context) (store.Node, error) { return s.cfg.Store.GetNode(ctx, id) })
 }
 
 func (s *Server) cachedDocument(ctx context.Context, name, version string) (store.Document, error) {
-	return cached(ctx, s, "doc", name+"\x00"+version, func(ctx context.Context) (store.Document, error) {
+	return cached(ctx, s, cacheDocument, name+"\x00"+version, func(ctx context.Context) (store.Document, error) {
 		return s.cfg.Store.GetDocument(ctx, name, version)
 	})
 }

@@ -157,7 +157,7 @@ func TestCacheRevalidate(t *testing.T) {
 	ctx := context.Background()
 	fill := func() {
 		c.mu.Lock()
-		c.m = map[cacheKey]any{{"node", "i-1"}: 1}
+		c.m = map[cacheKey]any{{cacheNode, "i-1"}: 1}
 		if !c.checked.IsZero() {
 			c.checked = time.Now().Add(-cacheCheckEvery) // due for a check
 		}

@@ -129,7 +129,7 @@ func (s *Server) loadCaller(ctx context.Context, keyID, token string, memo *keyM
 
 // cachedUserCaller returns a user as a caller, without its access key.
 func (s *Server) cachedUserCaller(ctx context.Context, name string) (*caller, error) {
-	return cached(ctx, s, "caller", name, func(ctx context.Context) (*caller, error) {
+	return cached(ctx, s, cacheCaller, name, func(ctx context.Context) (*caller, error) {
 		u, err := s.cfg.Store.GetUser(ctx, name)
 		if err != nil {
 			return nil, err

@@ -83,8 +83,8 @@ func (m *metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.mu.Unlock()
 	c := m.cache
 	fmt.Fprintf(&b, "# HELP sesame_cache_lookups_total Reads of the request path's cache, by kind of value and result.\n# TYPE sesame_cache_lookups_total counter\n")
-	for i, kind := range cacheKinds {
-		l := &c.lookups[i]
+	for kind := range numCacheKinds {
+		l := &c.lookups[kind]
 		fmt.Fprintf(&b, "sesame_cache_lookups_total{kind=%q,result=\"hit\"} %d\nsesame_cache_lookups_total{kind=%q,result=\"miss\"} %d\n", kind, l.hits.Load(), kind, l.misses.Load())
 	}
 	fmt.Fprintf(&b, "# HELP sesame_cache_purges_total Times the cache was emptied, by cause: this server's writes, the store's cache epoch moving, or the epoch unreadable.\n# TYPE sesame_cache_purges_total counter\n")
